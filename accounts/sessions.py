@@ -1,0 +1,158 @@
+"""Server-side sessions: the cookie carries a random id, the data lives in ``user_session``.
+
+Ending a row (logout, account disabled, "end this session") makes the cookie worthless at once.
+Idle and absolute lifetimes come from the settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import update
+from werkzeug.datastructures import CallbackDict
+
+from accounts.models import UserSession
+from config import Settings
+from core.db import Database, utcnow
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a session cookie value."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServerSession(CallbackDict[str, Any], SessionMixin):
+    """The session dictionary of one request, backed by one ``user_session`` row."""
+
+    def __init__(self, initial: dict[str, Any] | None = None, row_id: str | None = None) -> None:
+        def on_update(_: Any) -> None:
+            self.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.row_id = row_id
+        self.modified = False
+        self.rotate = False
+        self.ended = False
+        self.user_agent = ""
+
+    def regenerate(self) -> None:
+        """Issue a new id on the next save (after sign-in), ending the old row."""
+        self.rotate = True
+        self.modified = True
+
+    def end(self) -> None:
+        """End this session on the server and forget the cookie (sign-out)."""
+        self.clear()
+        self.ended = True
+        self.modified = True
+
+
+def cookie_name(settings: Settings) -> str:
+    """``__Host-`` prefixed when cookies are Secure, as browsers require for the prefix."""
+    return "__Host-liaison" if settings.secure_cookies else "liaison_session"
+
+
+def end_user_sessions(session: Any, user_id: str, *, except_id: str | None = None) -> int:
+    """End every open session of a person (used on disable and password change)."""
+    statement = (
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    if except_id is not None:
+        statement = statement.where(UserSession.id != except_id)
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+
+
+class ServerSessionInterface(SessionInterface):
+    """Flask session interface storing session data in the database."""
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+        self.idle = timedelta(minutes=settings.session_idle_minutes)
+        self.absolute = timedelta(hours=settings.session_absolute_hours)
+
+    def _expired(self, row: UserSession, now: datetime) -> bool:
+        return (
+            row.ended_at is not None
+            or now - row.last_seen_at > self.idle
+            or now - row.created_at > self.absolute
+        )
+
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(cookie_name(self.settings))
+        empty = ServerSession()
+        empty.user_agent = (request.user_agent.string or "")[:300]
+        if not token or len(token) > 100:
+            return empty
+        row_id = token_hash(token)
+        now = utcnow()
+        with self.database.session() as db:
+            row = db.get(UserSession, row_id)
+            if row is None:
+                return empty
+            if self._expired(row, now):
+                if row.ended_at is None:
+                    row.ended_at = now
+                    db.commit()
+                return empty
+            if now - row.last_seen_at > TOUCH_EVERY:
+                row.last_seen_at = now
+                db.commit()
+            loaded = ServerSession(dict(row.data or {}), row_id=row_id)
+            loaded.user_agent = empty.user_agent
+            return loaded
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        assert isinstance(session, ServerSession)
+        name = cookie_name(self.settings)
+        cookie_args: dict[str, Any] = {
+            "httponly": True,
+            "secure": self.settings.secure_cookies,
+            "samesite": "Lax",
+            "path": "/",
+        }
+        if not session.modified:
+            return
+        now = utcnow()
+        with self.database.session() as db:
+            if session.row_id and (session.ended or session.rotate or not session):
+                db.execute(
+                    update(UserSession).where(UserSession.id == session.row_id).values(ended_at=now)
+                )
+            if session.ended or not session:
+                db.commit()
+                if session.row_id:
+                    response.delete_cookie(name, **cookie_args)
+                return
+            data = dict(session)
+            user_id = data.get("_user_id")
+            if session.row_id and not session.rotate:
+                row = db.get(UserSession, session.row_id)
+                if row is not None and row.ended_at is None:
+                    row.data = data
+                    row.user_id = user_id
+                    db.commit()
+                    return
+            token = secrets.token_urlsafe(32)
+            db.add(
+                UserSession(
+                    id=token_hash(token),
+                    user_id=user_id,
+                    data=data,
+                    created_at=now,
+                    last_seen_at=now,
+                    authenticated_at=now if user_id else None,
+                    user_agent=session.user_agent,
+                )
+            )
+            db.commit()
+        response.set_cookie(name, token, **cookie_args)

@@ -1,0 +1,157 @@
+"""One frozen settings object, parsed from the environment.
+
+The embedded default needs no variable at all: everything it writes lives under ``data_dir``
+(``LIAISON_DATA_DIR``, default ``./instance``), including a secret key it generates for itself.
+Production mode (``LIAISON_ENV=production``) refuses to start without real secrets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A setting is missing, malformed or unsafe; the message says which and why."""
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _parse_int(name: str, raw: str) -> int:
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of a Liaison instance. Field ``foo_bar`` is read from ``LIAISON_FOO_BAR``."""
+
+    env: str = "development"
+    data_dir: Path = Path("instance")
+    database_url: str = ""
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:5000"
+    secure_cookies: bool = True
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    invitation_hours: int = 72
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    default_locale: str = "en"
+    search_backend: str = "embedded"
+    meili_url: str = ""
+    meili_key: str = ""
+    meili_index: str = "organisations"
+    smtp_host: str = ""
+    smtp_port: int = 8025
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = "Liaison <no-reply@liaison.invalid>"
+    mail_sink: bool = True
+    run_scheduler: bool = True
+    blob_max_bytes: int = 100 * 1024 * 1024
+    message_default_days: int = 30
+    message_max_days: int = 30
+    log_level: str = "INFO"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        """True when the instance faces real users: secrets must be supplied, not generated."""
+        return self.env == "production"
+
+    @property
+    def sqlite(self) -> bool:
+        """True when the database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    def path(self, *parts: str) -> Path:
+        """A path under the data directory, created on first use."""
+        target = self.data_dir.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (tests build their settings this way)."""
+        return dataclasses.replace(self, **changes)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
+_WEAK_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
+
+
+def _coerce(name: str, kind: Any, raw: str) -> Any:
+    if kind in ("bool", bool):
+        return _parse_bool(name, raw)
+    if kind in ("int", int):
+        return _parse_int(name, raw)
+    if kind in ("Path", Path):
+        return Path(raw)
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read ``LIAISON_*`` variables, reject unknown ones, fill in the embedded defaults."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith("LIAISON_"):
+            continue
+        name = key.removeprefix("LIAISON_").lower()
+        if name.startswith("test_"):
+            continue  # LIAISON_TEST_* belong to the test suite, not to an instance
+        if name not in _FIELDS:
+            raise ConfigError(f"unknown setting {key}; see the configuration table in README.md")
+        values[name] = _coerce(key, _FIELDS[name].type, raw)
+    values.update(overrides)
+    settings = Settings(**values)
+    if settings.env not in {"development", "production", "test"}:
+        raise ConfigError("LIAISON_ENV must be development, production or test")
+    if settings.search_backend not in {"embedded", "meilisearch"}:
+        raise ConfigError("LIAISON_SEARCH_BACKEND must be embedded or meilisearch")
+    data_dir = settings.data_dir.resolve()
+    changes: dict[str, Any] = {"data_dir": data_dir}
+    if not settings.database_url:
+        if settings.production:
+            raise ConfigError("LIAISON_DATABASE_URL is required in production")
+        changes["database_url"] = f"sqlite:///{data_dir / 'liaison.db'}"
+    if settings.secret_key.strip().lower() in _WEAK_SECRETS or len(settings.secret_key) < 32:
+        if settings.production:
+            raise ConfigError(
+                "LIAISON_SECRET_KEY is missing or weak: set at least 32 random characters "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if settings.secret_key:
+            raise ConfigError("LIAISON_SECRET_KEY must be at least 32 characters")
+        changes["secret_key"] = _instance_secret(data_dir)
+    if settings.production and settings.mail_sink and not settings.smtp_host:
+        raise ConfigError("LIAISON_SMTP_HOST is required in production (or set LIAISON_MAIL_SINK)")
+    return dataclasses.replace(settings, **changes)
+
+
+def _instance_secret(data_dir: Path) -> str:
+    """The embedded default's own secret, generated once and kept beside its database."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

@@ -1,0 +1,61 @@
+"""The app factory. It wires parts together and runs no query, migration or network call."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config import Settings, load_settings
+from core.db import Database
+from core.i18n import init_i18n
+from core.security import init_security
+from core.web import init_web
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Liaison web app from settings (read from the environment when not given)."""
+    settings = settings or load_settings()
+    app = Flask(
+        "liaison",
+        template_folder=str(WEB_DIR / "templates"),
+        static_folder=str(WEB_DIR / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=None,
+        TEMPLATES_AUTO_RELOAD=not settings.production,
+        JSON_SORT_KEYS=False,
+    )
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    database = Database(settings.database_url)
+    app.extensions["liaison.settings"] = settings
+    app.extensions["liaison.db"] = database
+
+    init_web(app)
+    init_i18n(app)
+    init_security(app)
+
+    from accounts.http import init_accounts
+
+    init_accounts(app, settings, database)
+
+    from directory.http import init_directory
+
+    init_directory(app)
+
+    from search.http import init_search
+
+    init_search(app, settings, database)
+
+    from messaging.http import init_messaging
+
+    init_messaging(app, settings, database)
+    return app

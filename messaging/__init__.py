@@ -1,0 +1,1 @@
+"""The end-to-end encrypted relay: envelopes, delivery, blobs, key directory, referrals."""

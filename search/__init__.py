@@ -1,0 +1,1 @@
+"""Search over the directory: query model, backends (embedded, Meilisearch), outbox indexer."""
