@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
+
 from core.db import Base
+
+MODEL_MODULES = (
+    "core.audit",
+    "core.outbox",
+    "accounts.models",
+    "directory.models",
+)
 
 
 def import_all_models() -> type[Base]:
     """Load every package's models and return the declarative base."""
-    import directory.models  # noqa: F401
-
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
     return Base
