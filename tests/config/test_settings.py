@@ -47,3 +47,18 @@ def test_production_refuses_to_start_without_real_secrets(tmp_path, variables, m
 def test_malformed_values_are_named(tmp_path, name, value):
     with pytest.raises(ConfigError, match=name):
         load_settings(environ={"LIAISON_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_readme_configuration_table_names_every_setting():
+    import dataclasses
+    from pathlib import Path
+
+    from config import Settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [
+        f"LIAISON_{f.name.upper()}"
+        for f in dataclasses.fields(Settings)
+        if f.name != "extra" and f"LIAISON_{f.name.upper()}" not in readme
+    ]
+    assert missing == []
