@@ -11,7 +11,7 @@ import dataclasses
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,6 @@ class Settings:
     message_default_days: int = 30
     message_max_days: int = 30
     log_level: str = "INFO"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
@@ -91,7 +90,7 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 _WEAK_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
 
 
