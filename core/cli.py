@@ -9,6 +9,7 @@ import click
 
 from config import ConfigError, Settings, load_settings
 from core import migrate
+from core.db import Database
 
 
 class Context:
@@ -26,9 +27,8 @@ class Context:
                 raise click.ClickException(str(error)) from error
         return self._settings
 
-    def database(self):  # type: ignore[no-untyped-def]
-        from core.db import Database
-
+    def database(self) -> Database:
+        """A database handle for one command (disposed by the command)."""
         return Database(self.settings.database_url)
 
 
