@@ -9,6 +9,7 @@ from core.db import Base
 MODEL_MODULES = (
     "core.audit",
     "core.outbox",
+    "core.jobs",
     "accounts.models",
     "directory.models",
 )
