@@ -67,6 +67,9 @@ class Settings:
     blob_max_bytes: int = 100 * 1024 * 1024
     message_default_days: int = 30
     message_max_days: int = 30
+    messages_per_minute: int = 60
+    key_lookups_per_minute: int = 300
+    api_token_hours: int = 168
     log_level: str = "INFO"
 
     @property
