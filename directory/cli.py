@@ -2,9 +2,90 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Any
+
 import click
+
+
+def _database() -> Any:
+    from core.cli import Context
+    from core.models import import_all_models
+
+    import_all_models()  # the audit log refers to accounts' tables
+    return click.get_current_context().ensure_object(Context).database()
 
 
 @click.group()
 def directory() -> None:
     """The network's directory."""
+
+
+@directory.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report, without writing.")
+@click.option("--if-empty", is_flag=True, help="Import only when the directory is empty.")
+def import_command(file: Path, dry_run: bool, if_empty: bool) -> None:
+    """Import organisations from FILE (JSON Lines); all of it, or nothing when any line is wrong."""
+    from directory.errors import InvalidImportFile
+    from directory.importing import directory_is_empty, import_directory
+
+    content = file.read_bytes()
+    database = _database()
+    try:
+        with database.session() as session:
+            if if_empty and not directory_is_empty(session):
+                click.echo("the directory already has organisations; nothing imported")
+                return
+            try:
+                report = import_directory(session, content)
+            except InvalidImportFile as error:
+                for problem in error.problems:
+                    click.echo(f"{file.name}: {problem}", err=True)
+                click.echo(f"{error}", err=True)
+                sys.exit(1)
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+    finally:
+        database.dispose()
+    prefix = "dry run, nothing written: would be " if dry_run else ""
+    click.echo(f"{prefix}{report.summary()}")
+    if report.ignored_fields:
+        click.echo(f"ignored fields: {', '.join(report.ignored_fields)}")
+
+
+@directory.command("export")
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["jsonl", "csv", "hsds"]),
+    required=True,
+    help="jsonl (the import format), csv (one row per organisation) or hsds (HSDS 3.1 JSON).",
+)
+@click.option(
+    "--scope",
+    type=click.Choice(["public", "network", "secretariat"]),
+    default=None,
+    help="Who the export is for [default: secretariat for jsonl, network for csv, "
+    "public for hsds].",
+)
+def export_command(export_format: str, scope: str | None) -> None:
+    """Write the published directory to standard output, as far as SCOPE may see it."""
+    from directory.export import DEFAULT_SCOPES, export_directory
+
+    scope = scope or DEFAULT_SCOPES[export_format]
+    if scope == "secretariat":
+        click.echo(
+            "note: secretariat scope includes confidential addresses and contact points", err=True
+        )
+    database = _database()
+    try:
+        with database.session() as session:
+            for chunk in export_directory(session, export_format, scope):
+                sys.stdout.write(chunk)
+    finally:
+        database.dispose()
+    sys.stdout.flush()
