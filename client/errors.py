@@ -1,0 +1,38 @@
+"""Named errors of envelope v1: every rejection carries a short machine-readable reason."""
+
+from __future__ import annotations
+
+
+class CryptoError(Exception):
+    """Something failed a check of the spec; ``reason`` names which (e.g. ``bad-signature``)."""
+
+    kind = "crypto"
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class EnvelopeError(CryptoError):
+    """A message envelope is malformed or fails an opening check; nothing of it may be shown."""
+
+    kind = "envelope"
+
+
+class BlobError(CryptoError):
+    """An attachment blob is truncated, extended, tampered with or does not match its manifest."""
+
+    kind = "blob"
+
+
+class BackupError(CryptoError):
+    """A key backup is malformed, downgraded, rolled back or does not open."""
+
+    kind = "backup"
+
+
+class KeyLogError(CryptoError):
+    """The key log does not chain, does not extend the remembered head, or is badly signed."""
+
+    kind = "key-log"
