@@ -2,9 +2,170 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import click
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from accounts import invitations, services
+from accounts.errors import AccountError
+from accounts.login import find_user_by_email
+from accounts.mails import invitation_mail
+from accounts.models import Role, User
+from config import Settings
+from core.db import utcnow
+from core.mail import MailError, send
+
+
+@contextmanager
+def _database() -> Iterator[tuple[Settings, Session]]:
+    from core.cli import Context
+
+    context = click.get_current_context().ensure_object(Context)
+    settings = context.settings
+    database = context.database()
+    try:
+        with database.session() as session:
+            yield settings, session
+    finally:
+        database.dispose()
+
+
+def _organization_id(session: Session, reference: str | None) -> str | None:
+    if not reference:
+        return None
+    from directory.models import Organization
+
+    found = session.scalar(
+        select(Organization).where(or_(Organization.id == reference, Organization.ref == reference))
+    )
+    if found is None:
+        raise click.ClickException(f"no organisation with id or ref {reference!r}")
+    return found.id
 
 
 @click.group()
 def users() -> None:
     """People and their accounts."""
+
+
+@users.command("invite")
+@click.option("--email", required=True, help="Address of the person invited.")
+@click.option("--org", "organization", default=None, help="Organisation ref or id.")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.MEMBER.value,
+    show_default=True,
+)
+@click.option("--mail/--no-mail", default=True, help="Also e-mail the link.", show_default=True)
+def invite(email: str, organization: str | None, role: str, mail: bool) -> None:
+    """Invite someone and print their single-use link (e.g. the first secretariat account)."""
+    with _database() as (settings, session):
+        try:
+            invitation, link = invitations.invite(
+                session,
+                settings,
+                email=email,
+                role=role,
+                organization_id=_organization_id(session, organization),
+                invited_by=None,
+            )
+        except AccountError as error:
+            raise click.ClickException(error.message % error.values) from None
+        session.commit()
+    expires = invitation.expires_at.strftime("%Y-%m-%d %H:%M")
+    click.echo(f"Invitation for {invitation.email} ({role}), valid until {expires} UTC:")
+    click.echo(link)
+    if mail:
+        try:
+            send(settings, [invitation_mail(invitation.email, link, "The secretariat", expires)])
+            click.echo("The link was also sent by e-mail.")
+        except MailError as error:
+            click.echo(f"The e-mail could not be sent ({error}); give the link yourself.", err=True)
+
+
+@users.command("bootstrap")
+@click.option("--email", default="", help="Address of the first account (asked in the browser).")
+def bootstrap(email: str) -> None:
+    """On a new instance: print a one-time link for the first secretariat account."""
+    with _database() as (settings, session):
+        count = session.scalar(select(func.count()).select_from(User)) or 0
+        if count:
+            click.echo(f"Liaison: open {settings.base_url}")
+            return
+        invitations.revoke_pending(session, now=utcnow())
+        if email:
+            invitations.revoke_pending(session, email=email.strip().lower(), now=utcnow())
+        try:
+            _, link = invitations.invite(
+                session,
+                settings,
+                email=email,
+                role=Role.SECRETARIAT,
+                organization_id=None,
+                invited_by=None,
+            )
+        except AccountError as error:
+            raise click.ClickException(error.message % error.values) from None
+        session.commit()
+    click.echo(f"Open {settings.base_url} — Liaison has no accounts yet.")
+    click.echo(f"Create the first secretariat account with this one-time link: {link}")
+    click.echo(f"(It works once and expires in {settings.invitation_hours} hours.)")
+
+
+def _row(user: User) -> dict[str, Any]:
+    return {
+        "email": user.email,
+        "role": user.role,
+        "status": "active" if user.is_active else "disabled",
+        "organisations": ",".join(sorted(o.ref for o in user.organizations)) or "-",
+        "last sign-in": user.last_login_at.strftime("%Y-%m-%d %H:%M")
+        if user.last_login_at
+        else "-",
+    }
+
+
+@users.command("list")
+def list_users() -> None:
+    """Every account with its role, status and organisations."""
+    with _database() as (_, session):
+        rows = [_row(user) for user in session.scalars(select(User).order_by(User.email))]
+    if not rows:
+        click.echo("no accounts yet (see: liaison users bootstrap)")
+        return
+    headers = list(rows[0])
+    widths = {h: max(len(h), *(len(str(r[h])) for r in rows)) for h in headers}
+    click.echo("  ".join(h.ljust(widths[h]) for h in headers))
+    for row in rows:
+        click.echo("  ".join(str(row[h]).ljust(widths[h]) for h in headers))
+
+
+def _set_active(email: str, active: bool) -> None:
+    with _database() as (_, session):
+        user = find_user_by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"no account with the address {email}")
+        ended = services.set_active(session, None, user, active)
+        session.commit()
+    if active:
+        click.echo(f"{user.email} can sign in again")
+    else:
+        click.echo(f"{user.email} is disabled; {ended} session(s) ended")
+
+
+@users.command("disable")
+@click.option("--email", required=True)
+def disable(email: str) -> None:
+    """Stop an account from signing in and end its sessions at once."""
+    _set_active(email, False)
+
+
+@users.command("enable")
+@click.option("--email", required=True)
+def enable(email: str) -> None:
+    """Let a disabled account sign in again."""
+    _set_active(email, True)

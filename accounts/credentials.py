@@ -1,0 +1,35 @@
+"""E-mail + password + second factor in one call, for API clients that cannot go screen by screen.
+
+The same throttling and the same non-revealing messages as the sign-in screens apply.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from accounts import login
+from accounts.errors import AccountError, TooManyAttempts
+from accounts.models import User
+from config import Settings
+
+
+class CredentialsError(Exception):
+    """The credentials were refused; ``status`` is 401, or 429 while the address is paused."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def check_credentials(
+    session: Session, settings: Settings, email: str, password: str, code: str
+) -> User:
+    """The person whose password and TOTP (or recovery) code match; CredentialsError otherwise."""
+    try:
+        user = login.authenticate(session, settings, email, password)
+        login.second_factor(session, settings, user, code)
+    except TooManyAttempts as error:
+        raise CredentialsError(error.message % error.values, 429) from None
+    except AccountError:
+        raise CredentialsError("the e-mail address, password or code is not correct", 401) from None
+    return user
