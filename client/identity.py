@@ -82,6 +82,14 @@ def signing_keypair() -> tuple[bytes, bytes]:
     return sign_pk, sign_sk
 
 
+def signing_keypair_from_seed(seed: bytes) -> tuple[bytes, bytes]:
+    """The Ed25519 (sign_sk, sign_pk) of a stored 32-byte seed."""
+    if len(seed) != 32:
+        raise CryptoError("malformed", "a signing seed is 32 bytes")
+    sign_pk, sign_sk = bindings.crypto_sign_seed_keypair(seed)
+    return sign_sk, sign_pk
+
+
 def identity_from_secrets(
     user_id: str, sign_sk: bytes, box_sk: bytes, created_at: str, expected_key_id: str | None = None
 ) -> Identity:

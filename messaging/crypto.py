@@ -5,30 +5,30 @@ implementation of pack, H and Sign rather than writing them twice."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from client.encoding import b64, is_time, is_uuid, unb64
-from client.envelope import Envelope, parse_envelope, signature_valid
-from client.errors import CryptoError, EnvelopeError, KeyLogError
-from client.identity import (
-    PublicKey,
-    attest,
-    fingerprint,
-    key_id,
-    public_key_from_b64,
-    signing_keypair,
-    verify_attestation,
-    verify_publication,
-    verify_revocation,
+from client import identity
+from client.encoding import b64, is_time, is_uuid, sign, unb64, verify
+from client.envelope import (
+    Envelope,
+    Wrap,
+    ciphertext_hash,
+    header_hash,
+    parse_envelope,
+    signature_valid,
+    wraps_hash,
 )
+from client.errors import CryptoError, EnvelopeError, KeyLogError
+from client.identity import PublicKey, fingerprint, key_id, public_key_from_b64, signing_keypair
 from client.keylog import GENESIS, SignedHead, next_head, parse_entry, sign_head
 
 __all__ = [
     "GENESIS", "CryptoError", "Envelope", "EnvelopeError", "KeyLogError", "PublicKey", "SignedHead",
     "attest", "check_envelope", "check_publication", "fingerprint", "key_id", "log_entry",
-    "next_head", "parse_entry", "parse_envelope_bytes", "sign_head", "signing_keypair",
-    "verify_attestation", "verify_revocation",
+    "log_head", "log_keypair_from_seed", "next_head", "parse_entry", "parse_envelope_bytes",
+    "sign_head", "sign_log_head", "signing_keypair", "verify_attestation", "verify_envelope",
+    "verify_publication", "verify_revocation",
 ]  # fmt: skip
 
 MAX_ENVELOPE_BYTES = 2 * 1024 * 1024
@@ -79,7 +79,7 @@ def check_publication(
 ) -> PublicKey:
     """A public identity offered for publication, accepted only with its valid ``pub_sig``."""
     key = public_key_from_b64(user_id, sign_pk, box_pk, created_at)
-    if not verify_publication(key, unb64(pub_sig, 64, "pub_sig")):
+    if not identity.verify_publication(key, unb64(pub_sig, 64, "pub_sig")):
         raise CryptoError("bad-signature", "pub_sig does not verify with the offered key")
     return key
 
@@ -95,3 +95,66 @@ def log_entry(seq: int, at: str, event: str, key: PublicKey, proof: bytes) -> by
     raw = json.dumps(entry, separators=(",", ":")).encode("utf-8")
     parse_entry(raw)
     return raw
+
+
+# Byte-level forms of the same operations, for the relay's services that hold raw columns.
+
+
+def verify_publication(
+    user_id: str, sign_pk: bytes, box_pk: bytes, created_at: str, pub_sig: bytes
+) -> bool:
+    """Whether ``pub_sig`` is the key's own proof over user id, key id, box_pk and created_at."""
+    return identity.verify_publication(PublicKey(user_id, sign_pk, box_pk, created_at), pub_sig)
+
+
+def verify_revocation(
+    user_id: str, key_id_text: str, sign_pk: bytes, at: str, signature: bytes
+) -> bool:
+    """Whether the key itself signed its revocation at ``at``."""
+    return verify(sign_pk, signature, "liaison/v1/revoke", user_id, key_id_text, at)
+
+
+def attest(  # noqa: PLR0917 - mirrors the spec's field order
+    root_sk: bytes, user_id: str, key_id_text: str, sign_pk: bytes, box_pk: bytes,
+    valid_until: str,
+) -> bytes:  # fmt: skip
+    """The secretariat's attestation signature over a person's key."""
+    return sign(root_sk, "liaison/v1/attest", user_id, key_id_text, sign_pk, box_pk, valid_until)
+
+
+def verify_attestation(  # noqa: PLR0917 - mirrors the spec's field order
+    root_pk: bytes, user_id: str, key_id_text: str, sign_pk: bytes, box_pk: bytes,
+    valid_until: str, attest_sig: bytes,
+) -> bool:  # fmt: skip
+    """Whether the root key attested this key until ``valid_until``."""
+    return verify(
+        root_pk, attest_sig, "liaison/v1/attest", user_id, key_id_text, sign_pk, box_pk,
+        valid_until,
+    )  # fmt: skip
+
+
+def verify_envelope(  # noqa: PLR0917 - mirrors the spec's field order
+    sign_pk: bytes, header_bytes: bytes, nonce: bytes, ciphertext: bytes,
+    wraps: Sequence[tuple[str, str, bytes]], sig: bytes,
+) -> bool:  # fmt: skip
+    """Whether ``sig`` covers exactly this header, ciphertext and set of wraps."""
+    signed = (
+        header_hash(header_bytes), ciphertext_hash(nonce, ciphertext),
+        wraps_hash([Wrap(to, wrap_key_id, box) for to, wrap_key_id, box in wraps]),
+    )  # fmt: skip
+    return verify(sign_pk, sig, "liaison/v1/envelope", *signed)
+
+
+def log_keypair_from_seed(seed: bytes) -> tuple[bytes, bytes]:
+    """The key log's Ed25519 pair (secret 64 B, public 32 B) from its stored 32-byte seed."""
+    return identity.signing_keypair_from_seed(seed)
+
+
+def log_head(previous: bytes, entry_bytes: bytes) -> bytes:
+    """The head after appending ``entry_bytes``."""
+    return next_head(previous, entry_bytes)
+
+
+def sign_log_head(log_sk: bytes, seq: int, head: bytes) -> bytes:
+    """The log key's signature over (seq, head)."""
+    return sign_head(log_sk, seq, head).sig
