@@ -17,7 +17,7 @@ from accounts.sessions import cookie_name
 from accounts.totp import new_secret
 from core.db import utcnow
 
-PASSWORD = "violet harbour lantern 42"  # noqa: S105 - the test people's password
+PASSWORD = "violet harbour lantern 42"  # the test people's password
 
 
 class Inbox:

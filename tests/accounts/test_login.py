@@ -73,7 +73,8 @@ def test_signing_in_issues_a_new_cookie_and_ends_the_anonymous_session(
     assert before
     sign_in_with_password(client, user)
     after = session_cookie(client, app)
-    assert after and after != before
+    assert after
+    assert after != before
     db_session.expire_all()
     assert db_session.get(UserSession, token_hash(before)).ended_at is not None
     assert db_session.get(UserSession, token_hash(after)).user_id == user.id
