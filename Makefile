@@ -19,7 +19,22 @@ $(STAMP): pyproject.toml constraints.txt
 	@if [ -f package.json ]; then npm install --no-audit --no-fund --silent; fi
 	@touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install Liaison with its pinned dependencies
+# The browser crypto's libsodium.js (sumo), copied from node_modules to be served as static files;
+# the wrappers' one bare import is pointed at the copy beside it so that pages need no import map.
+VENDOR := web/static/vendor
+SODIUM_ESM := node_modules/libsodium-sumo/dist/modules-sumo-esm/libsodium-sumo.mjs
+WRAPPERS_ESM := node_modules/libsodium-wrappers-sumo/dist/modules-sumo-esm/libsodium-wrappers.mjs
+
+$(VENDOR)/.installed: package.json package-lock.json
+	npm install --no-audit --no-fund --silent
+	@mkdir -p $(VENDOR)
+	cp $(SODIUM_ESM) $(VENDOR)/libsodium-sumo.mjs
+	sed 's#from"libsodium-sumo"#from"./libsodium-sumo.mjs"#' $(WRAPPERS_ESM) > $(VENDOR)/libsodium-wrappers-sumo.mjs
+	@grep -q 'from"./libsodium-sumo.mjs"' $(VENDOR)/libsodium-wrappers-sumo.mjs \
+	  || { echo "libsodium-wrappers-sumo changed its import: update the Makefile's vendor step"; exit 1; }
+	@touch $@
+
+install: $(STAMP) $(VENDOR)/.installed ## create .venv and install Liaison with its pinned dependencies
 
 migrate: install ## apply database migrations (LIAISON_DATABASE_URL or the SQLite file in instance/)
 	$(BIN)/liaison db upgrade
@@ -50,6 +65,13 @@ format: install ## apply ruff format and safe fixes
 
 bench: install ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python bench/search.py
+
+VECTORS ?= ../shared/specs/vectors/envelope-v1.json
+selftest: install ## check a vector file in Python and in the browser module under Node (VECTORS=FILE)
+	@status=0; \
+	$(BIN)/liaison-client selftest --quiet $(VECTORS) || status=1; \
+	node web/static/js/crypto/selftest.mjs $(VECTORS) --quiet || status=1; \
+	exit $$status
 
 clean: ## remove the virtual environment and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache node_modules
