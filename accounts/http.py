@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, Response, g, request, session
 from flask_login import LoginManager, current_user
 
 from accounts import http_account, http_invite, http_login, http_people
+from accounts.api_tokens import init_api_tokens
 from accounts.models import User
 from accounts.sessions import ServerSessionInterface
 from config import Settings
@@ -60,3 +61,4 @@ def init_accounts(app: Flask, settings: Settings, database: Database) -> None:
         return response
 
     app.register_blueprint(blueprint())
+    init_api_tokens(app, login_manager)

@@ -126,11 +126,13 @@ def jobs(obj: Context, once: bool) -> None:
 def _register_groups() -> None:
     from accounts.cli import users
     from directory.cli import directory
+    from messaging.cli import keys
     from search.cli import search
 
     cli.add_command(users)
     cli.add_command(directory)
     cli.add_command(search)
+    cli.add_command(keys)
 
 
 _register_groups()

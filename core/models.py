@@ -12,6 +12,8 @@ MODEL_MODULES = (
     "core.jobs",
     "accounts.models",
     "directory.models",
+    "messaging.models",
+    "accounts.api_tokens",
 )
 
 

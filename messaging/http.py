@@ -1,4 +1,4 @@
-"""Messaging blueprint: the relay API and the browser client's pages."""
+"""Messaging wiring: the relay's JSON API (keys, messages, blobs) and its OpenAPI paths."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ from flask import Flask
 
 from config import Settings
 from core.db import Database
+from core.openapi import register_paths
 
 
 def init_messaging(app: Flask, settings: Settings, database: Database) -> None:
-    """Register the relay's routes."""
+    """Register the relay's routes, its rate limiters and its API description."""
+    from messaging import api_blobs, api_keys, api_relay  # noqa: F401 - they add routes
+    from messaging.api_common import LIMITERS, blueprint, init_limiters
+    from messaging.api_docs import PATHS, SCHEMAS
+
+    app.extensions[LIMITERS] = init_limiters(settings)
+    app.register_blueprint(blueprint)
+    register_paths(app, PATHS, SCHEMAS)

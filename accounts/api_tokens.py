@@ -1,0 +1,168 @@
+"""Bearer tokens for API clients (the Python client, a case-management system).
+
+A token is issued for e-mail + password + TOTP code, like a sign-in; only its SHA-256 is stored,
+it expires, and it can be revoked. ``Authorization: Bearer <token>`` then authenticates API calls
+through a Flask-Login request loader (bearer requests are exempt from CSRF: no browser sends that
+header on its own).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Blueprint, Flask, Request, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, current_user
+from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from accounts.models import User
+from config import Settings
+from core.db import Base, UTCDateTime, id_column, new_id, utcnow
+from core.web import db_session, settings
+
+TOKEN_PREFIX = "lia_"  # noqa: S105 - a marker that makes leaked tokens easy to spot
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+class ApiToken(Base):
+    """A bearer token of one person; ``token_hash`` is the SHA-256 of the secret."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[str] = mapped_column(id_column(), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(
+        id_column(), ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a bearer token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, user: User, settings: Settings, label: str = ""
+) -> tuple[str, ApiToken]:
+    """Create a token for ``user``; returns the secret (shown once) and its row."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=token_hash(secret),
+        label=label[:100],
+        expires_at=utcnow() + timedelta(hours=settings.api_token_hours),
+    )
+    session.add(row)
+    session.flush()
+    return secret, row
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    """The active person a valid, unexpired, unrevoked token belongs to, else None."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+        return None
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(secret))).first()
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
+        row.last_used_at = now
+        session.commit()
+    return user
+
+
+def revoke_token(session: Session, secret: str) -> bool:
+    """Revoke the token with this secret; False when there was no such live token."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == token_hash(secret), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke_user_tokens(session: Session, user_id: str) -> int:
+    """Revoke every live token of a person (on disable or password change)."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def bearer_secret(req: Request) -> str | None:
+    """The token in ``Authorization: Bearer …``, if any."""
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    return header.removeprefix("Bearer ").strip() or None
+
+
+def _load_from_request(req: Request) -> User | None:
+    secret = bearer_secret(req)
+    if secret is None:
+        return None
+    return user_for_token(db_session(), secret)
+
+
+def _error(status: int, detail: str) -> ResponseReturnValue:
+    titles = {400: "The request could not be understood", 401: "Please sign in", 429: "Too many"}
+    return jsonify({"error": titles.get(status, "Error"), "status": status, "detail": detail}), (
+        status
+    )
+
+
+blueprint = Blueprint("api_tokens", __name__)
+
+
+@blueprint.post("/api/v1/auth/token")
+def create_token() -> ResponseReturnValue:
+    """Exchange e-mail + password + TOTP code for a bearer token."""
+    from accounts.credentials import CredentialsError, check_credentials
+
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return _error(400, "send a JSON object with email, password and code")
+    fields = {name: payload.get(name) for name in ("email", "password", "code")}
+    if not all(isinstance(value, str) and value for value in fields.values()):
+        return _error(400, "email, password and code are required")
+    label = payload.get("label") if isinstance(payload.get("label"), str) else ""
+    session = db_session()
+    try:
+        user = check_credentials(session, settings(), **fields)  # type: ignore[arg-type]
+    except CredentialsError as error:
+        session.commit()  # keep the failure count
+        return _error(error.status, str(error))
+    secret, row = issue_token(session, user, settings(), label or "")
+    session.commit()
+    return jsonify({"token": secret, "expires_at": row.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+
+
+@blueprint.delete("/api/v1/auth/token")
+def delete_token() -> ResponseReturnValue:
+    """Revoke the bearer token this request was made with."""
+    secret = bearer_secret(request)
+    if secret is None or not current_user.is_authenticated:
+        return _error(401, "send the token to revoke as Authorization: Bearer")
+    session = db_session()
+    revoke_token(session, secret)
+    session.commit()
+    return "", 204
+
+
+def init_api_tokens(app: Flask, login_manager: LoginManager) -> None:
+    """Register the token routes and the bearer request loader."""
+    login_manager.request_loader(_load_from_request)
+    app.register_blueprint(blueprint)

@@ -1,0 +1,180 @@
+"""Key directory API: publish and revoke keys, look people's keys up, the key log, backups."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from accounts.models import Role, User, user_organization
+from core.web import db_session, settings
+from directory.queries import get_organization
+from directory.visibility import viewer_for
+from messaging.api_common import blueprint, caller, int_arg, json_body, limit, raw_body
+from messaging.envelopes import UUID, b64encode
+from messaging.errors import Malformed, NotFound
+from messaging.services import keylog
+from messaging.services.keys import (
+    MAX_BACKUP_BYTES,
+    all_keys,
+    current_keys,
+    get_backup,
+    key_json,
+    publish_key,
+    revoke_key,
+    store_backup,
+)
+
+KEY_BODY_LIMIT = 4096
+
+
+@blueprint.post("/keys")
+def publish() -> ResponseReturnValue:
+    """Publish a new identity key (it becomes the caller's current key)."""
+    user = caller()
+    session = db_session()
+    key, created = publish_key(session, settings(), user, json_body(KEY_BODY_LIMIT))
+    body = key_json(session, key)
+    session.commit()
+    return jsonify(body), 201 if created else 200
+
+
+@blueprint.post("/keys/<key_id>/revoke")
+def revoke(key_id: str) -> ResponseReturnValue:
+    """Revoke one of the caller's keys with the key's own signature."""
+    user = caller()
+    session = db_session()
+    key = revoke_key(session, settings(), user, key_id, json_body(KEY_BODY_LIMIT))
+    body = key_json(session, key)
+    session.commit()
+    return jsonify(body)
+
+
+def _keys_of(user_id: str) -> dict[str, object]:
+    session = db_session()
+    user = session.get(User, user_id) if UUID.match(user_id) else None
+    if user is None or not user.is_active:
+        raise NotFound("no such person")
+    keys = all_keys(session, user.id)
+    current = next((key for key in keys if key.current), None)
+    return {
+        "user": user.id,
+        "display_name": user.display_name,
+        "current": key_json(session, current) if current else None,
+        "keys": [key_json(session, key) for key in keys],
+    }
+
+
+@blueprint.get("/users/<user_id>/keys")
+def keys_of_person(user_id: str) -> ResponseReturnValue:
+    """A person's current key (with fingerprint and attestation) and every older key."""
+    caller()
+    limit("lookup")
+    return jsonify(_keys_of(user_id))
+
+
+@blueprint.get("/users/lookup")
+def person_by_email() -> ResponseReturnValue:
+    """Find a person by exact e-mail address, with their keys (for ``send --to``)."""
+    caller()
+    limit("lookup")
+    email = (request.args.get("email") or "").strip().lower()
+    if not email or len(email) > 254:
+        raise Malformed("give email=<address>")
+    user = db_session().scalars(select(User).where(User.email == email)).first()
+    if user is None:
+        raise NotFound("no such person")
+    return jsonify(_keys_of(user.id))
+
+
+@blueprint.get("/organizations/<organization_id>/recipients")
+def organisation_recipients(organization_id: str) -> ResponseReturnValue:
+    """The organisation's current contact points with their keys, for addressing it."""
+    user = caller()
+    limit("lookup")
+    session = db_session()
+    organization = get_organization(session, viewer_for(user), organization_id)
+    if organization is None:
+        raise NotFound("no such organisation")
+    roles = [role.value for role in Role if role.rank >= Role.CONTACT_POINT.rank]
+    statement = (
+        select(User)
+        .join(user_organization, user_organization.c.user_id == User.id)
+        .where(user_organization.c.organization_id == organization.id)
+        .where(User.is_active, User.role.in_(roles))
+        .order_by(User.display_name, User.id)
+    )
+    people = list(session.scalars(statement))
+    keys = current_keys(session, {person.id for person in people})
+    return jsonify(
+        {
+            "organization": organization.id,
+            "name": organization.name,
+            "recipients": [
+                {
+                    "user": person.id,
+                    "display_name": person.display_name,
+                    "key": key_json(session, keys[person.id]) if person.id in keys else None,
+                }
+                for person in people
+            ],
+        }
+    )
+
+
+@blueprint.get("/key-log")
+def key_log() -> ResponseReturnValue:
+    """Entries after ``since`` (oldest first) with the signed head after each one."""
+    caller()
+    since = int_arg("since", 0)
+    page = keylog.entries_since(db_session(), since, int_arg("limit", keylog.PAGE, 1, keylog.PAGE))
+    latest = keylog.latest_entry(db_session())
+    return jsonify(
+        {
+            "log_pk": b64encode(keylog.log_key(settings()).public),
+            "entries": [
+                {
+                    "seq": row.seq,
+                    "entry": b64encode(row.entry),
+                    "signed_head": keylog.signed_head(row),
+                }
+                for row in page
+            ],
+            "head": keylog.signed_head(latest),
+        }
+    )
+
+
+@blueprint.get("/key-log/head")
+def key_log_head() -> ResponseReturnValue:
+    """The latest signed head and the log's public key."""
+    caller()
+    return jsonify(
+        {
+            "log_pk": b64encode(keylog.log_key(settings()).public),
+            "head": keylog.signed_head(keylog.latest_entry(db_session())),
+        }
+    )
+
+
+@blueprint.get("/keys/backup")
+def backup() -> ResponseReturnValue:
+    """The caller's own encrypted key backup, exactly as stored."""
+    stored = get_backup(db_session(), caller())
+    response = Response(stored.bundle, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.put("/keys/backup")
+def put_backup() -> ResponseReturnValue:
+    """Store a new version of the caller's encrypted key backup (lower versions refused)."""
+    user = caller()
+    try:
+        text = raw_body(MAX_BACKUP_BYTES).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Malformed("the key backup is not UTF-8 JSON") from None
+    session = db_session()
+    stored, created = store_backup(session, user, text)
+    session.commit()
+    return jsonify({"version": stored.version}), 201 if created else 200

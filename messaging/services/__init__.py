@@ -1,0 +1,1 @@
+"""Relay services: plain functions taking a ``Session``; they flush, the caller commits."""

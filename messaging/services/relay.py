@@ -1,0 +1,229 @@
+"""Accepting an envelope: every server check of spec §3, then one row and one copy per person.
+
+Nothing is written unless every check passes; the caller commits once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from config import Settings
+from core.db import utcnow
+from directory.models import Organization
+from messaging import crypto
+from messaging.envelopes import UUID, b64encode, parse_time
+from messaging.errors import Conflict, Forbidden, Malformed, Rejected, RelayError
+from messaging.models import Blob, Delivery, Envelope, EnvelopeBlob, IdentityKey
+from messaging.services.blobs import may_download
+from messaging.services.keys import current_keys, public_key
+
+CLOCK_SKEW = timedelta(minutes=10)
+MAX_BLOBS = 100
+MAX_CIPHERTEXT_BYTES = 2 * 1024 * 1024
+
+
+# How the crypto module's named reasons map to HTTP statuses.
+_STATUS = {
+    "malformed": 400,
+    "unsupported-version": 400,
+    "too-large": 413,
+    "wrong-sender": 403,
+}
+
+
+def _refusal(error: crypto.CryptoError) -> RelayError:
+    status = _STATUS.get(error.reason, 422)
+    return RelayError(error.detail or error.reason, check=error.reason, status=status)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a client posts: the envelope, and the blobs its (encrypted) body names."""
+
+    envelope: crypto.Envelope
+    blob_ids: tuple[str, ...]
+
+
+def parse_submission(document: Any) -> Submission:
+    """A bare envelope, or ``{"envelope": …, "blobs": [ids]}`` when attachments are named."""
+    blob_ids: tuple[str, ...] = ()
+    if isinstance(document, dict) and document and set(document) <= {"envelope", "blobs"}:
+        blobs = document.get("blobs", [])
+        if not isinstance(blobs, list) or len(blobs) > MAX_BLOBS:
+            raise Malformed(f"blobs must be a list of at most {MAX_BLOBS} blob ids")
+        if not all(isinstance(b, str) for b in blobs) or len(set(blobs)) != len(blobs):
+            raise Malformed("blobs must be distinct blob ids")
+        blob_ids = tuple(blobs)
+        document = document.get("envelope")
+    try:
+        envelope = crypto.parse_envelope(document)
+    except crypto.CryptoError as error:
+        raise _refusal(error) from None
+    if len(envelope.ciphertext) > MAX_CIPHERTEXT_BYTES:
+        raise Malformed("the ciphertext is larger than the relay accepts", status=413)
+    return Submission(envelope, blob_ids)
+
+
+def _wire_wraps(envelope: crypto.Envelope) -> list[dict[str, str]]:
+    return [{"to": w.to, "key_id": w.key_id, "box": b64encode(w.box)} for w in envelope.wraps]
+
+
+def _same_bytes(stored: Envelope, parsed: crypto.Envelope) -> bool:
+    def key(wrap: dict[str, Any]) -> tuple[str, str, str]:
+        return (wrap["to"], wrap["key_id"], wrap["box"])
+
+    return (
+        stored.header == parsed.header_bytes
+        and stored.nonce == parsed.nonce
+        and stored.ciphertext == parsed.ciphertext
+        and stored.sig == parsed.sig
+        and sorted(map(key, stored.wraps)) == sorted(map(key, _wire_wraps(parsed)))
+    )
+
+
+def _check_recipients(
+    session: Session, sender: User, parsed: crypto.Envelope
+) -> dict[str, IdentityKey]:
+    """Every addressed person exists, is active and has a current key; returns the keys."""
+    to = parsed.recipients
+    people = set(to) | {sender.id}
+    found = set(session.scalars(select(User.id).where(User.id.in_(people), User.is_active)))
+    missing = sorted(set(to) - found)
+    if missing:
+        raise Rejected(
+            "no active person with the id(s) " + ", ".join(missing), check="unknown-recipient"
+        )
+    keys = current_keys(session, people)
+    keyless = sorted(set(to) - set(keys))
+    if keyless:
+        raise Rejected(
+            "no published key for " + ", ".join(keyless) + "; they cannot receive yet",
+            check="recipient-cannot-receive",
+        )
+    return keys
+
+
+def _expiry(settings: Settings, parsed: crypto.Envelope, now: datetime) -> datetime:
+    raw = parsed.header["expires_at"]
+    if raw is None:
+        return now + timedelta(days=settings.message_default_days)
+    requested = parse_time(raw, "expires_at")
+    if requested <= now:
+        raise Rejected("expires_at is in the past", check="expired")
+    if requested > now + timedelta(days=settings.message_max_days) + CLOCK_SKEW:
+        raise Rejected(
+            f"expires_at is more than {settings.message_max_days} days away",
+            check="expiry-too-late",
+        )
+    return requested
+
+
+def _check_receipt(session: Session, sender: User, parsed: crypto.Envelope) -> None:
+    """A receipt may only go to people of a thread in which the sender has a copy."""
+    statement = (
+        select(Delivery.recipient_id)
+        .join(Envelope, Envelope.id == Delivery.envelope_id)
+        .where(Envelope.thread_id == parsed.header["thread"])
+    )
+    in_thread = set(session.scalars(statement))
+    if sender.id not in in_thread or not set(parsed.recipients) <= in_thread:
+        raise Rejected("a receipt must answer a message of the same thread", check="bad-receipt")
+
+
+def _check_blobs(session: Session, sender: User, blob_ids: tuple[str, ...]) -> list[str]:
+    usable = []
+    for blob_id in blob_ids:
+        blob = session.get(Blob, blob_id) if UUID.match(blob_id) else None
+        if blob is None or not may_download(session, sender.id, blob):
+            raise Rejected(f"no blob {blob_id} you may attach", check="unknown-blob")
+        usable.append(blob.id)
+    return usable
+
+
+def accept_envelope(
+    session: Session,
+    settings: Settings,
+    sender: User,
+    submission: Submission,
+    now: datetime | None = None,
+) -> tuple[Envelope, bool]:
+    """Run every check and store the envelope; returns it and whether it is new.
+
+    The same id with identical bytes again is an idempotent success (``False``); with other
+    bytes it is a conflict.
+    """
+    now = now or utcnow()
+    parsed = submission.envelope
+    header = parsed.header
+    if header["sender"] != sender.id:
+        raise Forbidden("the header names another sender than you", check="wrong-sender")
+    existing = session.get(Envelope, parsed.id)
+    if existing is not None:
+        if existing.sender_id == sender.id and _same_bytes(existing, parsed):
+            return existing, False
+        raise Conflict("this message id is already used by other bytes", check="id-conflict")
+    keys = _check_recipients(session, sender, parsed)
+    if sender.id not in keys:
+        raise Rejected("publish your key before sending", check="stale-sender-key")
+    try:
+        crypto.check_envelope(
+            parsed,
+            sender_id=sender.id,
+            sender_key=public_key(keys[sender.id]),
+            current_key_ids={user: key.key_id for user, key in keys.items()},
+        )
+    except crypto.CryptoError as error:
+        raise _refusal(error) from None
+    if header["to_org"] is not None and session.get(Organization, header["to_org"]) is None:
+        raise Rejected(
+            "to_org is not an organisation of the directory", check="unknown-organisation"
+        )
+    if header["kind"] == "receipt":
+        _check_receipt(session, sender, parsed)
+    expires_at = _expiry(settings, parsed, now)
+    blob_ids = _check_blobs(session, sender, submission.blob_ids)
+    envelope = Envelope(
+        id=parsed.id,
+        sender_id=sender.id,
+        sender_key=header["sender_key"],
+        thread_id=header["thread"],
+        kind=header["kind"],
+        to_org_id=header["to_org"],
+        header=parsed.header_bytes,
+        nonce=parsed.nonce,
+        ciphertext=parsed.ciphertext,
+        wraps=_wire_wraps(parsed),
+        sig=parsed.sig,
+        size=len(parsed.header_bytes) + len(parsed.ciphertext),
+        created_at=parse_time(header["created_at"], "created_at"),
+        received_at=now,
+        expires_at=expires_at,
+    )
+    session.add(envelope)
+    session.flush()  # the copies refer to it
+    for wrap in parsed.wraps:
+        is_sender = wrap.to == sender.id
+        session.add(
+            Delivery(
+                envelope_id=envelope.id,
+                recipient_id=wrap.to,
+                key_id=wrap.key_id,
+                is_sender=is_sender,
+                delivered_at=now,
+                acknowledged_at=now if is_sender else None,
+                read_at=now if is_sender else None,
+                # Nobody is e-mailed about their own message or about a receipt.
+                notified_at=now if is_sender or header["kind"] == "receipt" else None,
+            )
+        )
+    session.flush()
+    for blob_id in blob_ids:
+        session.add(EnvelopeBlob(envelope_id=envelope.id, blob_id=blob_id))
+    session.flush()
+    return envelope, True
