@@ -1,0 +1,290 @@
+"""The secretariat's screens: who may open them, forms that save with history, forms that refuse."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from accounts.models import Role
+from core.audit import AuditEntry
+from core.outbox import SearchOutbox
+from directory.models import Address, Contact, Location, Organization, Service
+
+STREET = "Verborgen Hof 4"
+
+
+@pytest.fixture
+def shelter(db_session):
+    organization = Organization(
+        ref="be-shelter",
+        name="Shelter Brugge",
+        country="BE",
+        city="Brugge",
+        org_type="specialised_victim_centre",
+        visibility="network",
+        is_published=True,
+        description={"en": "A shelter."},
+        name_i18n={},
+    )
+    organization.services = [Service(service_type="shelter", name="Beds", visibility="network")]
+    organization.contacts = [
+        Contact(title={"en": "Intake"}, email="in@s.example.org", visibility="network")
+    ]
+    organization.locations = [
+        Location(
+            visibility="network",
+            addresses=[
+                Address(address_1=STREET, city="Brugge", country="BE", visibility="secretariat")
+            ],
+        )
+    ]
+    db_session.add(organization)
+    db_session.commit()
+    return organization
+
+
+def routes(org):
+    service, contact = org.services[0].id, org.contacts[0].id
+    base = f"/secretariat/organisations/{org.id}"
+    return [
+        ("GET", "/secretariat/"),
+        ("GET", "/secretariat/organisations/new"),
+        ("POST", "/secretariat/organisations/new"),
+        ("GET", f"{base}/edit"),
+        ("POST", f"{base}/edit"),
+        ("POST", f"{base}/publish"),
+        ("POST", f"{base}/unpublish"),
+        ("GET", f"{base}/services"),
+        ("POST", f"{base}/services"),
+        ("GET", f"{base}/services/{service}"),
+        ("POST", f"{base}/services/{service}"),
+        ("POST", f"{base}/services/{service}/remove"),
+        ("GET", f"{base}/contacts"),
+        ("POST", f"{base}/contacts"),
+        ("GET", f"{base}/contacts/{contact}"),
+        ("POST", f"{base}/contacts/{contact}"),
+        ("POST", f"{base}/contacts/{contact}/remove"),
+        ("GET", f"{base}/address"),
+        ("POST", f"{base}/address"),
+        ("GET", f"{base}/history"),
+    ]
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.CONTACT_POINT, Role.ORG_EDITOR])
+def test_other_roles_get_403_on_every_secretariat_route(
+    db_session, client, make_user, sign_in, shelter, role
+):
+    csrf = sign_in(client, make_user(role, organizations=[shelter]))
+    before = db_session.scalar(select(func.count()).select_from(AuditEntry))
+    for method, path in routes(shelter):
+        response = client.open(path, method=method, data={"csrf_token": csrf, "name": "Hacked"})
+        assert response.status_code == 403, (method, path)
+        assert STREET not in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == before
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, shelter):
+    for method, path in routes(shelter):
+        response = client.open(path, method=method)
+        if method == "GET":
+            assert response.status_code == 303, path
+            assert response.headers["Location"].startswith("/login")
+        else:
+            assert response.status_code in {303, 400}, path  # 400: no CSRF token at all
+
+
+@pytest.mark.parametrize("role", [Role.SECRETARIAT, Role.ADMIN])
+def test_secretariat_and_admin_open_every_screen(client, make_user, sign_in, shelter, role):
+    sign_in(client, make_user(role))
+    for method, path in routes(shelter):
+        if method == "GET":
+            response = client.get(path)
+            assert response.status_code == 200, path
+            html = response.get_data(as_text=True)
+            assert "/secretariat/people" in html
+
+
+def test_secretariat_post_without_csrf_token_is_refused(client, make_user, sign_in, shelter):
+    sign_in(client, make_user(Role.SECRETARIAT))
+    response = client.post(f"/secretariat/organisations/{shelter.id}/unpublish")
+    assert response.status_code == 400
+    assert "The form has expired" in response.get_data(as_text=True)
+
+
+def org_form(**overrides):
+    data = {
+        "name": "Centre Esch",
+        "description_fr": "Centre à Esch.",
+        "description_en": "",
+        "country": "LU",
+        "region": "",
+        "city": "Esch-sur-Alzette",
+        "org_type": "specialised_victim_centre",
+        "website": "https://esch.example.org",
+        "email": "info@esch.example.org",
+        "visibility": "network",
+        "phone_visibility": "network",
+        "verification_status": "unverified",
+        "review_interval_days": "365",
+        "phone": "+352 20 00 00 00",
+        "emergency_phone": "",
+        "exploitation_forms": ["sexual"],
+        "languages": ["fr", "lb"],
+        "is_24_7": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_create_form_saves_with_history_and_outbox_then_publish_shows_it_to_members(
+    db_session, app, make_user, sign_in
+):
+    secretariat, member = app.test_client(), app.test_client()
+    csrf = sign_in(secretariat, make_user(Role.SECRETARIAT))
+    sign_in(member, make_user(Role.MEMBER))
+    response = secretariat.post(
+        "/secretariat/organisations/new", data={**org_form(), "csrf_token": csrf}
+    )
+    assert response.status_code == 303
+    created = db_session.scalars(select(Organization).filter_by(name="Centre Esch")).one()
+    assert response.headers["Location"].endswith(f"/secretariat/organisations/{created.id}/edit")
+    assert created.is_24_7
+    assert created.codes("exploitation_form") == ["sexual"]
+    fields = set(db_session.scalars(select(AuditEntry.field).filter_by(organization_id=created.id)))
+    assert {"description.fr", "city", "phone", "languages"} <= fields
+    assert (
+        db_session.scalar(
+            select(func.count()).select_from(SearchOutbox).filter_by(organization_id=created.id)
+        )
+        >= 1
+    )
+    page = f"/organisations/{created.ref}"
+    assert member.get(page).status_code == 404  # not yet published
+    secretariat.post(f"/secretariat/organisations/{created.id}/publish", data={"csrf_token": csrf})
+    assert member.get(page).status_code == 200
+    secretariat.post(
+        f"/secretariat/organisations/{created.id}/unpublish", data={"csrf_token": csrf}
+    )
+    assert member.get(page).status_code == 404
+    assert "Centre Esch" not in member.get("/organisations").get_data(as_text=True)
+
+
+def test_invalid_edit_shows_errors_next_to_fields_and_changes_nothing(
+    db_session, client, make_user, sign_in, shelter
+):
+    csrf = sign_in(client, make_user(Role.SECRETARIAT))
+    before = db_session.scalar(select(func.count()).select_from(AuditEntry))
+    response = client.post(
+        f"/secretariat/organisations/{shelter.id}/edit",
+        data={
+            **org_form(name="Renamed", email="nope", phone="123", website="ftp://x"),
+            "csrf_token": csrf,
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="email-error"' in html
+    assert "Not a valid e-mail address." in html
+    assert 'id="phone-error"' in html
+    assert 'id="website-error"' in html
+    assert 'aria-invalid="true"' in html
+    assert 'value="Renamed"' in html  # what was typed is kept
+    db_session.expire_all()
+    assert db_session.get(Organization, shelter.id).name == "Shelter Brugge"
+    assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == before
+
+
+def test_invalid_form_errors_are_translated(client, make_user, sign_in, shelter):
+    csrf = sign_in(client, make_user(Role.SECRETARIAT))
+    client.post("/language", data={"locale": "nl", "next": "/", "csrf_token": csrf})
+    response = client.post(
+        f"/secretariat/organisations/{shelter.id}/edit",
+        data={**org_form(email="nope"), "csrf_token": csrf},
+    )
+    assert "Geen geldig e-mailadres." in response.get_data(as_text=True)
+
+
+def test_child_wider_than_organisation_is_refused_in_the_form(
+    db_session, client, make_user, sign_in, shelter
+):
+    csrf = sign_in(client, make_user(Role.SECRETARIAT))
+    response = client.post(
+        f"/secretariat/organisations/{shelter.id}/contacts",
+        data={
+            "title_en": "Press",
+            "email": "press@s.example.org",
+            "visibility": "public",
+            "csrf_token": csrf,
+        },
+    )
+    assert response.status_code == 422
+    assert "cannot be more visible than its organisation (Network members)" in response.get_data(
+        as_text=True
+    )
+    assert db_session.scalar(select(func.count()).select_from(Contact)) == 1
+
+
+def test_history_page_shows_who_what_and_redacts_the_street(
+    db_session, client, make_user, sign_in, shelter
+):
+    editor = make_user(Role.SECRETARIAT)
+    csrf = sign_in(client, editor)
+    response = client.post(
+        f"/secretariat/organisations/{shelter.id}/address",
+        data={
+            "address_1": "Nieuwe Straat 8",
+            "city": "Brugge",
+            "visibility": "secretariat",
+            "csrf_token": csrf,
+        },
+    )
+    assert response.status_code == 303
+    client.post(
+        f"/secretariat/organisations/{shelter.id}/services",
+        data={"service_type": "medical", "visibility": "network", "csrf_token": csrf},
+    )
+    html = client.get(f"/secretariat/organisations/{shelter.id}/history").get_data(as_text=True)
+    assert editor.display_name in html
+    assert "address_1" in html
+    assert "redacted" in html
+    assert "Nieuwe Straat 8" not in html
+    assert STREET not in html
+    assert "medical" in html.lower() or "Medical" in html
+    assert re.search(r"<time datetime=\"[^\"]+\">\d{4}-\d\d-\d\d \d\d:\d\d</time>", html)
+
+
+def test_dashboard_lists_unpublished_organisations_and_filters(
+    db_session, client, make_user, sign_in, shelter
+):
+    db_session.add(
+        Organization(
+            ref="nl-draft",
+            name="Draft Den Haag",
+            country="NL",
+            org_type="police",
+            visibility="network",
+            is_published=False,
+            description={},
+            name_i18n={},
+        )
+    )
+    db_session.commit()
+    sign_in(client, make_user(Role.SECRETARIAT))
+    html = client.get("/secretariat/").get_data(as_text=True)
+    assert "Draft Den Haag" in html
+    assert "Shelter Brugge" in html
+    html = client.get("/secretariat/?state=unpublished").get_data(as_text=True)
+    assert "Draft Den Haag" in html
+    assert "Shelter Brugge" not in html
+    html = client.get("/secretariat/?country=BE&q=brug").get_data(as_text=True)
+    assert "Shelter Brugge" in html
+    assert "Draft Den Haag" not in html
+
+
+def test_unknown_ids_give_404_to_the_secretariat(client, make_user, sign_in, shelter):
+    sign_in(client, make_user(Role.SECRETARIAT))
+    assert client.get("/secretariat/organisations/nope/edit").status_code == 404
+    other = f"/secretariat/organisations/{shelter.id}/services/not-a-service"
+    assert client.get(other).status_code == 404
