@@ -97,8 +97,11 @@ def login_totp() -> Any:
 
 def logout() -> Any:
     """End the session on the server (POST with CSRF token); the cookie becomes worthless."""
+    locale = session.get("locale")
     logout_user()
     session.end()  # type: ignore[attr-defined]
+    if locale:
+        session["locale"] = locale  # the language stays; nothing else of the session does
     return redirect(url_for("accounts.login", signed_out=1), code=303)
 
 

@@ -48,7 +48,10 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.modified = True
 
     def end(self) -> None:
-        """End this session on the server and forget the cookie (sign-out)."""
+        """End this session on the server and forget the cookie (sign-out).
+
+        Data set after ``end()`` (e.g. the interface language) goes into a new anonymous session.
+        """
         self.clear()
         self.ended = True
         self.modified = True
@@ -128,14 +131,16 @@ class ServerSessionInterface(SessionInterface):
                 db.execute(
                     update(UserSession).where(UserSession.id == session.row_id).values(ended_at=now)
                 )
-            if session.ended or not session:
+            if not session:
                 db.commit()
                 if session.row_id:
                     response.delete_cookie(name, **cookie_args)
                 return
+            # an ended session that was given data again (the language kept after sign-out)
+            # continues under a new id, like a rotated one
             data = dict(session)
             user_id = data.get("_user_id")
-            if session.row_id and not session.rotate:
+            if session.row_id and not session.rotate and not session.ended:
                 row = db.get(UserSession, session.row_id)
                 if row is not None and row.ended_at is None:
                     row.data = data
