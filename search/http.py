@@ -1,12 +1,125 @@
-"""Search blueprint: the search page and ``GET /api/v1/search``."""
+"""Search blueprint: the search page, ``GET /api/v1/search`` and ``GET /api/v1/health``."""
 
 from __future__ import annotations
 
-from flask import Flask
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import event
 
 from config import Settings
 from core.db import Database
+from core.i18n import current_locale
+from core.openapi import register_paths
+from directory.taxonomy import load_taxonomy
+from directory.visibility import viewer_for
+from search.openapi import PATHS, SCHEMAS
+from search.params import parse_search
+from search.query import FACET_FIELDS, InvalidQuery, SearchPage, SearchQuery
+from search.service import SearchService
+
+log = logging.getLogger("liaison.search.http")
+bp = Blueprint("search", __name__)
+RADII = (5, 10, 25, 50, 100)
+
+
+def service() -> SearchService:
+    """The app's search service."""
+    return current_app.extensions["liaison.search"]  # type: ignore[no-any-return]
+
+
+def _query_from_request() -> SearchQuery:
+    audience = viewer_for(g.get("user")).audience
+    return parse_search(
+        request.args.get,
+        request.args.getlist,
+        lambda: service().places,
+        audience=audience,
+        locale=current_locale(),
+    )
+
+
+@bp.get("/api/v1/search")
+def api_search() -> ResponseReturnValue:
+    """Search the directory as the caller's role allows."""
+    try:
+        query = _query_from_request()
+    except InvalidQuery as error:
+        return jsonify({"error": "Invalid search", "status": 400, "detail": str(error)}), 400
+    return jsonify(service().search(query).to_dict())
+
+
+@bp.get("/api/v1/health")
+def health() -> ResponseReturnValue:
+    """Whether the service and its search engine answer (degraded: embedded fallback in use)."""
+    search = service().health()
+    status = "ok" if search["status"] == "ok" else search["status"]
+    return jsonify({"status": status, "search": search})
+
+
+def _facet_options(page: SearchPage | None, query: SearchQuery | None) -> dict[str, list[Any]]:
+    taxonomy, locale = load_taxonomy(), current_locale()
+    options: dict[str, list[Any]] = {}
+    for name in FACET_FIELDS:
+        counts = dict(page.facets.get(name, {})) if page else {}
+        chosen = query.filter_values(name) if query else ()
+        for value in chosen:
+            counts.setdefault(value, 0)
+        rows = [
+            {
+                "value": value,
+                "label": taxonomy.label(name, value, locale),
+                "count": count,
+                "checked": value in chosen,
+            }
+            for value, count in counts.items()
+        ]
+        options[name] = sorted(rows, key=lambda r: (not r["checked"], -r["count"], r["label"]))
+    return options
+
+
+def _page_url(number: int) -> str:
+    args = request.args.to_dict(flat=False)
+    args["page"] = [str(number)]
+    return "?" + urlencode(args, doseq=True)
+
+
+@bp.get("/search")
+def page() -> ResponseReturnValue:
+    """The search page: a plain GET form that works without JavaScript."""
+    error: str | None = None
+    query: SearchQuery | None = None
+    result: SearchPage | None = None
+    try:
+        query = _query_from_request()
+    except InvalidQuery as bad:
+        error = str(bad)
+    if query is not None:
+        result = service().search(query)
+    partial = request.headers.get("X-Liaison-Partial") == "results"
+    template = "search/_results.html" if partial else "search/index.html"
+    body = render_template(
+        template,
+        query=query,
+        result=result,
+        error=error,
+        args=request.args,
+        facets=_facet_options(result, query),
+        taxonomy=load_taxonomy(),
+        radii=RADII,
+        facet_fields=FACET_FIELDS,
+        page_url=_page_url,
+    )
+    return body, 400 if error else 200
 
 
 def init_search(app: Flask, settings: Settings, database: Database) -> None:
-    """Register search routes and the after-commit indexer."""
+    """Register search routes and the after-commit indexer (no I/O here: all on first use)."""
+    search_service = SearchService(settings, database)
+    app.extensions["liaison.search"] = search_service
+    event.listen(database.sessions, "after_commit", search_service.after_commit)
+    app.register_blueprint(bp)
+    register_paths(app, PATHS, SCHEMAS)

@@ -1,0 +1,525 @@
+"""The embedded engine: a tantivy index under ``<data_dir>/search/embedded``, in-process.
+
+Relevance is built from constant-score clauses so it can be reasoned about: every query word must
+match (stopwords may), and a word scores by where and how it matched — exact in the name beats
+exact in the keywords beats exact in the descriptions, and any exact match beats a typo. A tiny
+BM25 part breaks ties (shorter names first). Rebuilds write a new generation and swap the
+``CURRENT`` pointer atomically, so searches never see a half-built index.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from search.analysis import LANGUAGES, QueryPlan, QueryWord, folding_analyzer, stem
+from search.analysis import stemming_analyzer as stemmer
+from search.backend import SearchDocument
+from search.documents import payload
+from search.highlight import Highlighter
+from search.places import bounding_box, haversine_km
+from search.query import FACET_FIELDS, SearchHit, SearchPage, SearchQuery
+from search.results import build_hit
+
+log = logging.getLogger("liaison.search.embedded")
+
+TEXT_FIELDS = ("names", "places", "keywords", "body", "head")
+FOLD = "liaison_fold"
+# Exact matches per field; typos and prefixes are looked up in two merged fields (every fuzzy
+# lookup builds an automaton, so fewer fields keep queries fast): "head" (names, places,
+# keywords) and "body" (descriptions and services in every language).
+EXACT = {"names": 10.0, "places": 9.0, "keywords": 8.0, "body": 5.0}
+# (field, one-typo weight, two-typo weight, prefix weight, prefix-with-typo weight)
+FUZZY = {"head": (6.0, 4.0, 7.0, 4.5), "body": (3.0, 2.0, 3.0, 2.0)}
+STEM_WEIGHT = 5.0
+SYNONYM_WEIGHT = 7.5
+STOPWORD_WEIGHT = 0.5
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("doc_id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("id", tokenizer_name="raw")
+    builder.add_text_field("audience", tokenizer_name="raw")
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, tokenizer_name=FOLD)
+    for lang in LANGUAGES:
+        builder.add_text_field(f"text_{lang}", tokenizer_name=f"liaison_stem_{lang}")
+    for name in (*FACET_FIELDS, "is_24_7", "cross_border"):
+        builder.add_text_field(name, fast=True, tokenizer_name="raw")
+    builder.add_text_field("name_sort", fast=True, tokenizer_name="raw")
+    builder.add_float_field("lat", indexed=True, fast=True)
+    builder.add_float_field("lon", indexed=True, fast=True)
+    builder.add_text_field("has_geo", tokenizer_name="raw")
+    builder.add_bytes_field("payload", stored=True)
+    return builder.build()
+
+
+def _register(index: tantivy.Index) -> None:
+    index.register_tokenizer(FOLD, folding_analyzer())
+    for lang in LANGUAGES:
+        index.register_tokenizer(f"liaison_stem_{lang}", stemmer(lang))
+
+
+def _to_tantivy(document: SearchDocument) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text("doc_id", document["doc_id"])
+    doc.add_text("id", document["id"])
+    for audience in document["audiences"]:
+        doc.add_text("audience", audience)
+    for field in ("names", "places", "keywords"):
+        for value in document[field]:
+            doc.add_text(field, value)
+            doc.add_text("head", value)
+    for lang, text in document["text"].items():
+        if text:
+            doc.add_text("body", text)
+            doc.add_text(f"text_{lang}", text)
+    doc.add_text("country", document["country"])
+    doc.add_text("org_type", document["org_type"])
+    for name in ("exploitation_form", "target_group", "service_type", "language"):
+        for value in document[name]:
+            doc.add_text(name, value)
+    doc.add_text("is_24_7", "true" if document["is_24_7"] else "false")
+    doc.add_text("cross_border", "true" if document["cross_border"] else "false")
+    doc.add_text("name_sort", " ".join(folding_analyzer().analyze(document["name"])))
+    if document.get("lat") is not None and document.get("lon") is not None:
+        doc.add_float("lat", float(document["lat"]))
+        doc.add_float("lon", float(document["lon"]))
+        doc.add_text("has_geo", "yes")
+    stored = {**payload(document), "lat": document.get("lat"), "lon": document.get("lon")}
+    doc.add_bytes("payload", json.dumps(stored, ensure_ascii=False).encode())
+    return doc
+
+
+class EmbeddedBackend:
+    """The default engine: tantivy, in this process, index files under ``path``."""
+
+    name = "embedded"
+
+    def __init__(self, path: Path, reload_interval: float = 0.2) -> None:
+        self.path = path
+        self.schema = _schema()
+        self.reload_interval = reload_interval
+        self._lock = threading.RLock()
+        self._index: tantivy.Index | None = None
+        self._generation: str | None = None
+        self._checked = 0.0
+
+    # -- index files --------------------------------------------------------------------
+
+    def _current(self) -> str | None:
+        pointer = self.path / "CURRENT"
+        return pointer.read_text().strip() if pointer.exists() else None
+
+    def _open(self, generation: str) -> tantivy.Index:
+        index = tantivy.Index(self.schema, path=str(self.path / generation), reuse=True)
+        _register(index)
+        return index
+
+    def _new_generation(self) -> tuple[str, tantivy.Index]:
+        generation = f"gen-{time.time_ns()}"
+        (self.path / generation).mkdir(parents=True)
+        return generation, self._open(generation)
+
+    def _swap(self, generation: str) -> None:
+        pointer = self.path / "CURRENT"
+        tmp = self.path / f"CURRENT.{os.getpid()}.tmp"
+        tmp.write_text(generation)
+        tmp.replace(pointer)
+        for old in self.path.glob("gen-*"):
+            if old.name != generation:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def index(self) -> tantivy.Index:
+        """The current index, opened (or created empty) on first use, followed across swaps."""
+        with self._lock:
+            now = time.monotonic()
+            if self._index is not None and now - self._checked < self.reload_interval:
+                return self._index
+            self._checked = now
+            self.path.mkdir(parents=True, exist_ok=True)
+            generation = self._current()
+            if generation is None or not (self.path / generation).exists():
+                generation, index = self._new_generation()
+                index.writer(heap_size=15_000_000, num_threads=1).commit()
+                self._swap(generation)
+                self._index, self._generation = index, generation
+            elif generation != self._generation:
+                self._index, self._generation = self._open(generation), generation
+            else:
+                assert self._index is not None
+                self._index.reload()
+            return self._index
+
+    def is_empty(self) -> bool:
+        """True when no document has been indexed yet."""
+        return self.index().searcher().num_docs == 0
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def _writer(self, index: tantivy.Index) -> tantivy.IndexWriter:
+        for attempt in range(50):
+            try:
+                return index.writer(heap_size=15_000_000, num_threads=1)
+            except ValueError:  # another process holds the lock: wait our turn
+                time.sleep(0.02 * (attempt + 1))
+        return index.writer(heap_size=15_000_000, num_threads=1)
+
+    def upsert_many(self, changes: dict[str, list[SearchDocument]]) -> None:
+        """Replace the documents of several organisations in one commit."""
+        with self._lock:
+            index = self.index()
+            writer = self._writer(index)
+            try:
+                for organization_id, documents in changes.items():
+                    writer.delete_documents_by_term("id", organization_id)
+                    for document in documents:
+                        writer.add_document(_to_tantivy(document))
+                writer.commit()
+                writer.wait_merging_threads()
+            except BaseException:
+                writer.rollback()
+                raise
+            index.reload()
+            self._checked = time.monotonic()
+
+    def upsert(self, organization_id: str, documents: Iterable[SearchDocument]) -> None:
+        """Replace every document of the organisation."""
+        self.upsert_many({organization_id: list(documents)})
+
+    def delete(self, organization_id: str) -> None:
+        """Remove every document of the organisation."""
+        self.upsert_many({organization_id: []})
+
+    def rebuild(self, documents: Iterable[SearchDocument]) -> int:
+        """Write a new generation from ``documents``, then swap it in."""
+        with self._lock:
+            self.path.mkdir(parents=True, exist_ok=True)
+            generation, index = self._new_generation()
+            writer = index.writer(heap_size=200_000_000, num_threads=2)
+            count = 0
+            for document in documents:
+                writer.add_document(_to_tantivy(document))
+                count += 1
+            writer.commit()
+            writer.wait_merging_threads()
+            index.reload()
+            self._swap(generation)
+            self._index, self._generation, self._checked = index, generation, time.monotonic()
+            return count
+
+    def health(self) -> dict[str, Any]:
+        """Whether the index opens, and how many documents it holds."""
+        try:
+            return {
+                "status": "ok",
+                "backend": self.name,
+                "documents": self.index().searcher().num_docs,
+            }
+        except Exception as error:  # the health check must answer, whatever broke
+            return {"status": "unavailable", "backend": self.name, "detail": str(error)}
+
+    def size_bytes(self) -> int:
+        """Bytes the current generation takes on disk."""
+        generation = self._current()
+        if generation is None:
+            return 0
+        return sum(p.stat().st_size for p in (self.path / generation).rglob("*") if p.is_file())
+
+    # -- queries --------------------------------------------------------------------------
+
+    def _word_clause(self, word: QueryWord) -> tantivy.Query:
+        schema, clauses = self.schema, []
+        const, fuzzy = tantivy.Query.const_score_query, tantivy.Query.fuzzy_term_query
+        for field, weight in EXACT.items():
+            clauses.append(const(tantivy.Query.term_query(schema, field, word.text), weight))
+        for field, (typo1, typo2, prefix, prefix_typo) in FUZZY.items():
+            if word.prefix:
+                # A prefix within the budget also covers the whole word within the budget.
+                clauses.append(const(fuzzy(schema, field, word.text, 0, True, True), prefix))
+                if word.budget:
+                    starts = fuzzy(schema, field, word.text, word.budget, True, True)
+                    clauses.append(const(starts, prefix_typo))
+                continue
+            if word.budget >= 1:
+                clauses.append(const(fuzzy(schema, field, word.text, 1, True, False), typo1))
+            if word.budget >= 2:
+                clauses.append(const(fuzzy(schema, field, word.text, 2, True, False), typo2))
+        if len(word.text) > 3:
+            for lang in LANGUAGES:
+                term = tantivy.Query.term_query(schema, f"text_{lang}", stem(word.text, lang))
+                clauses.append(tantivy.Query.const_score_query(term, STEM_WEIGHT))
+        best = tantivy.Query.disjunction_max_query(clauses, 0.05)
+        tiebreak = tantivy.Query.boost_query(
+            tantivy.Query.term_query(schema, "names", word.text), 0.01
+        )
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, best), (tantivy.Occur.Should, tiebreak)]
+        )
+
+    def _alternatives(self, forms: tuple[tuple[str, ...], ...]) -> tantivy.Query:
+        schema, queries = self.schema, []
+        for form in forms:
+            for field in ("keywords", "body"):
+                if len(form) == 1:
+                    queries.append(tantivy.Query.term_query(schema, field, form[0]))
+                else:
+                    queries.append(tantivy.Query.phrase_query(schema, field, list(form)))
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+    def _text_query(self, plan: QueryPlan) -> tantivy.Query | None:
+        if not plan.words:
+            return None
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        covered: set[int] = set()
+        for span in plan.spans:
+            inside = [self._word_clause(w) for w in plan.words[span.start : span.end]]
+            words_query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in inside])
+            synonym = tantivy.Query.const_score_query(
+                self._alternatives(span.alternatives), SYNONYM_WEIGHT * (span.end - span.start)
+            )
+            either = tantivy.Query.disjunction_max_query([words_query, synonym])
+            required = any(w.required for w in plan.words[span.start : span.end])
+            clauses.append((tantivy.Occur.Must if required else tantivy.Occur.Should, either))
+            covered.update(range(span.start, span.end))
+        for i, word in enumerate(plan.words):
+            if i in covered:
+                continue
+            clause = self._word_clause(word)
+            if word.required:
+                clauses.append((tantivy.Occur.Must, clause))
+            else:
+                clauses.append(
+                    (tantivy.Occur.Should, tantivy.Query.boost_query(clause, STOPWORD_WEIGHT / 10))
+                )
+        if not any(occur == tantivy.Occur.Must for occur, _ in clauses):
+            return tantivy.Query.boolean_query(clauses, 1)
+        return tantivy.Query.boolean_query(clauses)
+
+    def _filters(self, query: SearchQuery) -> list[tantivy.Query]:
+        schema = self.schema
+        filters = [tantivy.Query.term_query(schema, "audience", query.audience)]
+        for name in FACET_FIELDS:
+            values = query.filter_values(name)
+            if values:
+                filters.append(tantivy.Query.term_set_query(schema, name, list(values)))
+        for name in ("is_24_7", "cross_border"):
+            value = getattr(query, name)
+            if value is not None:
+                filters.append(tantivy.Query.term_query(schema, name, "true" if value else "false"))
+        return filters
+
+    def _bbox(self, query: SearchQuery, radius_km: float) -> list[tantivy.Query]:
+        assert query.near is not None
+        min_lat, max_lat, min_lon, max_lon = bounding_box(query.near, radius_km)
+        return [
+            tantivy.Query.range_query(
+                self.schema, "lat", tantivy.FieldType.Float, min_lat, max_lat
+            ),
+            tantivy.Query.range_query(
+                self.schema, "lon", tantivy.FieldType.Float, min_lon, max_lon
+            ),
+        ]
+
+    @staticmethod
+    def _combine(text: tantivy.Query | None, filters: list[tantivy.Query]) -> tantivy.Query:
+        clauses = [(tantivy.Occur.Must, text or tantivy.Query.all_query())]
+        clauses += [(tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters]
+        return tantivy.Query.boolean_query(clauses)
+
+    def _distances(
+        self, searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress], query: SearchQuery
+    ) -> list[float | None]:
+        assert query.near is not None
+        lats = searcher.fast_field_values("lat", addresses)
+        lons = searcher.fast_field_values("lon", addresses)
+        return [
+            None
+            if lat is None or lon is None
+            else haversine_km(query.near.lat, query.near.lon, lat, lon)
+            for lat, lon in zip(lats, lons, strict=True)
+        ]
+
+    def _facets(
+        self, searcher: tantivy.Searcher, final: tantivy.Query
+    ) -> dict[str, dict[str, int]]:
+        spec = {
+            name: {"terms": {"field": name, "size": 500}}
+            for name in (*FACET_FIELDS, "is_24_7", "cross_border")
+        }
+        result = searcher.aggregate(final, spec)
+        facets: dict[str, dict[str, int]] = {}
+        for name in spec:
+            buckets = result.get(name, {}).get("buckets", [])
+            facets[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets}
+        return facets
+
+    def search(self, query: SearchQuery, plan: QueryPlan | None = None) -> SearchPage:
+        """Answer ``query`` (see ``SearchBackend.search``)."""
+        from search.analysis import plan_query
+
+        started = time.perf_counter()
+        plan = plan or plan_query(query.text, query.prefix)
+        searcher = self.index().searcher()
+        filters = self._filters(query)
+        current: QueryPlan | None = plan
+        final = tantivy.Query.all_query()
+        total = 0
+        while current is not None:
+            text = self._text_query(current)
+            final = self._combine(text, filters)
+            if query.near is not None and query.radius_km is not None:
+                final = self._within_radius(searcher, final, query)
+            first = searcher.search(final, limit=max(1, query.offset + query.per_page), count=True)
+            total = first.count  # type: ignore[attr-defined]
+            if total or text is None:
+                break
+            current = current.relaxed()
+        plan = current or plan
+        hits = self._page(searcher, final, query, total, first.hits) if total else []
+        highlighter = Highlighter(plan) if plan.words else None
+        page_hits = [
+            build_hit(data, highlighter, query.locale, distance, score)
+            for score, data, distance in hits
+        ]
+        facets = self._facets(searcher, final) if total else {}
+        return self._result(query, page_hits, facets, total, started)
+
+    def _within_radius(
+        self, searcher: tantivy.Searcher, final: tantivy.Query, query: SearchQuery
+    ) -> tantivy.Query:
+        """``final`` restricted to the circle (the box, minus its corners)."""
+        assert query.radius_km is not None
+        boxed = self._combine(final, self._bbox(query, query.radius_km))
+        found = self._all(searcher, boxed)
+        addresses = [address for _, address in found]
+        outside = [
+            searcher.doc(address).get_first("doc_id")
+            for address, distance in zip(
+                addresses, self._distances(searcher, addresses, query), strict=True
+            )
+            if distance is None or distance > query.radius_km
+        ]
+        if not outside:
+            return boxed
+        exclude = tantivy.Query.term_set_query(self.schema, "doc_id", outside)
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, boxed), (tantivy.Occur.MustNot, exclude)]
+        )
+
+    def _page(
+        self,
+        searcher: tantivy.Searcher,
+        final: tantivy.Query,
+        query: SearchQuery,
+        total: int,
+        first: list[tuple[Any, tantivy.DocAddress]],
+    ) -> list[tuple[float, dict[str, Any], float | None]]:
+        wanted = query.offset + query.per_page
+        if query.sort == "distance":
+            ordered = self._by_distance(searcher, final, query, wanted, total)
+            chosen = ordered[query.offset : wanted]
+            return [(score, self._payload(searcher, a), d) for score, a, d in chosen]
+        if query.sort == "name":
+            found = searcher.search(
+                final,
+                limit=query.per_page,
+                offset=query.offset,
+                count=False,
+                order_by_field="name_sort",
+                order=tantivy.Order.Asc,
+            ).hits
+        else:
+            found = first[query.offset : query.offset + query.per_page]
+        addresses = [address for _, address in found]
+        distances: list[float | None] = (
+            self._distances(searcher, addresses, query) if query.near else [None] * len(addresses)
+        )
+        return [
+            (float(score) if query.sort == "relevance" else 0.0, self._payload(searcher, a), d)
+            for (score, a), d in zip(found, distances, strict=True)
+        ]
+
+    def _by_distance(
+        self,
+        searcher: tantivy.Searcher,
+        final: tantivy.Query,
+        query: SearchQuery,
+        wanted: int,
+        total: int,
+    ) -> list[tuple[float, tantivy.DocAddress, float | None]]:
+        """The nearest ``wanted`` matches, growing a box around the point until it holds them."""
+        radius = query.radius_km or 25.0
+        while True:
+            boxed = self._combine(final, self._bbox(query, radius))
+            found = self._all(searcher, boxed)
+            addresses = [a for _, a in found]
+            measured: list[tuple[float, tantivy.DocAddress, float | None]] = [
+                (float(score), address, distance)
+                for (score, address), distance in zip(
+                    found, self._distances(searcher, addresses, query), strict=True
+                )
+                if distance is not None and distance <= radius
+            ]
+            if len(measured) >= wanted or query.radius_km is not None or radius > 1500:
+                break
+            radius *= 3
+        measured.sort(key=lambda item: (item[2], -item[0]))
+        if len(measured) < wanted and query.radius_km is None and total > len(measured):
+            # Matches without a known place come last, by relevance.
+            unplaced = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, final),
+                    (
+                        tantivy.Occur.MustNot,
+                        tantivy.Query.term_query(self.schema, "has_geo", "yes"),
+                    ),
+                ]
+            )
+            rest = searcher.search(unplaced, limit=wanted - len(measured), count=False).hits
+            measured += [(float(score), address, None) for score, address in rest]
+        return measured
+
+    @staticmethod
+    def _all(
+        searcher: tantivy.Searcher, query: tantivy.Query
+    ) -> list[tuple[Any, tantivy.DocAddress]]:
+        count = searcher.search(query, limit=1, count=True).count  # type: ignore[attr-defined]
+        if not count:
+            return []
+        return list(searcher.search(query, limit=count, count=False).hits)
+
+    @staticmethod
+    def _payload(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict[str, Any]:
+        raw = searcher.doc(address).get_first("payload")
+        data: dict[str, Any] = json.loads(bytes(raw or b"{}"))
+        return data
+
+    def _result(
+        self,
+        query: SearchQuery,
+        hits: list[SearchHit],
+        facets: dict[str, dict[str, int]],
+        total: int,
+        started: float,
+    ) -> SearchPage:
+        return SearchPage(
+            hits=hits,
+            facets=facets,
+            total=total,
+            took_ms=(time.perf_counter() - started) * 1000,
+            page=query.page,
+            per_page=query.per_page,
+            backend=self.name,
+            near=query.near,
+        )

@@ -1,0 +1,116 @@
+"""One conformance suite for every engine: the same queries must put the same organisation first.
+
+It always runs on the embedded engine. It runs on Meilisearch when ``LIAISON_MEILI_URL`` points
+to a reachable server, and is skipped there with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import requests
+
+from core.app import create_app
+from search.query import GeoPoint, SearchQuery
+
+from .conftest import organization_from_record, demo_records, refs
+
+MEILI_URL = os.environ.get("LIAISON_MEILI_URL", "")
+
+CASES = [
+    ("opvnag antwerpen", "be-payoke"),
+    ("opvnag antwerpen minderjarigen", "be-payoke"),
+    ("inspection travail luxembourg", "lu-itm"),
+    ("shelter Liège", "be-surya"),
+    ("shelter near Maastricht", "be-surya"),
+    ("hébergement Anvers", "be-payoke"),
+    ("Schutzunterkunft Lüttich", "be-surya"),
+    ("payoke", "be-payoke"),
+    ("paykoe", "be-payoke"),
+    ("surya", "be-surya"),
+    ("arbeidsinspectie luxemburg", "lu-itm"),
+    ("child focus", "be-child-focus"),
+    ("comensha", "nl-comensha"),
+    ("Marechaussee", "nl-kmar"),
+]
+
+
+def _meili_reachable() -> str | None:
+    if not MEILI_URL:
+        return (
+            "Meilisearch was not reachable: LIAISON_MEILI_URL is not set (no Meilisearch server "
+            "is installed on this machine)"
+        )
+    try:
+        requests.get(f"{MEILI_URL}/health", timeout=2).raise_for_status()
+    except requests.RequestException as error:
+        return f"Meilisearch was not reachable at {MEILI_URL}: {error}"
+    return None
+
+
+@pytest.fixture(params=["embedded", "meilisearch"])
+def engine(request, settings, db_session):
+    """The search service of an app using each engine, with the demo directory indexed."""
+    if request.param == "meilisearch":
+        reason = _meili_reachable()
+        if reason:
+            pytest.skip(reason)
+        settings = settings.replace(
+            search_backend="meilisearch",
+            meili_url=MEILI_URL,
+            meili_index=f"liaison_test_{uuid.uuid4().hex[:8]}",
+        )
+    app = create_app(settings)
+    database = app.extensions["liaison.db"]
+    with database.session() as session:
+        session.add_all([organization_from_record(r) for r in demo_records()])
+        session.commit()
+    service = app.extensions["liaison.search"]
+    if service.primary is not None:
+        service.primary.setup()
+    service.reindex()
+    yield service
+    if service.primary is not None:
+        service.primary.client.delete_index(service.primary.uid)
+    database.dispose()
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES)
+def test_engine_puts_the_right_organisation_first(engine, text, expected):
+    page = engine.search(SearchQuery(text=text, audience="secretariat"))
+    assert refs(page)[:1] == [expected], f"{text!r} gave {refs(page)[:5]}"
+
+
+def test_engine_hides_network_entries_from_the_public_in_hits_facets_and_total(engine):
+    public = engine.search(SearchQuery(text="", audience="public", per_page=100))
+    member = engine.search(SearchQuery(text="", audience="network", per_page=100))
+    assert "be-esperanto" not in refs(public)
+    assert "be-esperanto" in refs(member)
+    assert member.total == public.total + 1
+    assert "specialised_minor_shelter" not in public.facets["org_type"]
+    assert member.facets["org_type"]["specialised_minor_shelter"] == 1
+
+
+def test_engine_filters_and_counts_facets_alike(engine):
+    page = engine.search(
+        SearchQuery(
+            text="opvang",
+            audience="secretariat",
+            filters={"country": ("BE",)},
+            is_24_7=True,
+            per_page=50,
+        )
+    )
+    assert set(refs(page)) == {"be-surya", "be-esperanto"}
+    assert page.facets["country"] == {"BE": 2}
+
+
+def test_engine_sorts_by_distance_within_a_radius(engine):
+    maastricht = GeoPoint(50.84833, 5.68889, "Maastricht")
+    page = engine.search(
+        SearchQuery(audience="public", near=maastricht, radius_km=40, sort="distance")
+    )
+    assert refs(page) == ["be-surya"]
+    assert 20 < page.hits[0].distance_km < 30
