@@ -25,7 +25,7 @@ def people() -> dict[str, Identity]:
     return {name: generate(str(uuid.uuid4())) for name in ("anna", "bram", "chloe")}
 
 
-def message_body(text: str = "Kunnen jullie maandag een intake doen?") -> dict[str, Any]:
+def message_body(text: str = "Kunnen jullie maandag een intake plannen?") -> dict[str, Any]:
     """A message body as the compose form produces it."""
     return {
         "tlp": "TLP:AMBER", "subject": "Doorverwijzing", "body": text, "form": None,

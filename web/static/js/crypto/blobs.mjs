@@ -1,7 +1,7 @@
 // Attachments (§4): secretstream in 65 536-byte chunks, streamed chunk by chunk so that no file
 // is held whole in memory, and the blob hash the manifest carries. Mirrors client/blobs.py.
 import { blobError } from "./errors.mjs";
-import { b64, concat, same, u32, unb64, utf8 } from "./encoding.mjs";
+import { b64, concat, isUuid, same, u32, unb64, utf8 } from "./encoding.mjs";
 import { checkManifest } from "./body.mjs";
 
 export const CHUNK = 65536;
@@ -143,13 +143,15 @@ export async function* decryptChunks(sodium, source, blobId, key, plaintextSize 
 /** Encrypt a file-like source of known size with a fresh key; `sink(bytes)` receives the blob
  * piece by piece. Returns the manifest (name and mime given by the caller). */
 export async function encryptAttachment(sodium, source, size, { blobId, name, mime }, sink) {
+  if (!isUuid(blobId)) throw blobError("malformed", "a blob id is a lowercase UUID");
   const key = sodium.crypto_secretstream_xchacha20poly1305_keygen();
   const hasher = new BlobHasher(sodium, blobSize(size));
   for await (const piece of encryptChunks(sodium, source, blobId, key)) {
     hasher.update(piece);
     await sink(piece);
   }
-  return { blob: blobId, name, mime, size, key: b64(sodium, key), hash: b64(sodium, hasher.digest()) };
+  const manifest = { blob: blobId, name, mime, size, key: b64(sodium, key), hash: b64(sodium, hasher.digest()) };
+  return checkManifest(sodium, manifest);
 }
 
 /** Decrypt the blob a manifest names; `sink(chunk)` receives plaintext, and the returned promise
