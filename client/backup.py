@@ -27,11 +27,18 @@ def _aead(plaintext: bytes, ad: bytes, nonce: bytes, key: bytes) -> bytes:
     return bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(plaintext, ad, nonce, key)
 
 
+FAILURES = {
+    "wrong-passphrase": "the passphrase does not open this backup",
+    "wrong-recovery-key": "the recovery key does not open this backup",
+    "bad-ciphertext": "the backup was altered or relabelled (user or version)",
+}
+
+
 def _unaead(ciphertext: bytes, ad: bytes, nonce: bytes, key: bytes, reason: str) -> bytes:
     try:
         return bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(ciphertext, ad, nonce, key)
     except NaclCryptoError as error:
-        raise BackupError(reason, "does not decrypt") from error
+        raise BackupError(reason, FAILURES[reason]) from error
 
 
 def passphrase_key(passphrase: str, salt: bytes, ops: int, mem: int) -> bytes:

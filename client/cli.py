@@ -39,3 +39,12 @@ def selftest(vectors: Path, quiet: bool, strict: bool) -> None:
     click.echo(f"{passed} passed, {failed} failed")
     if failed:
         sys.exit(1)
+
+
+def _register() -> None:
+    from client.keys_cli import keys
+
+    main.add_command(keys)
+
+
+_register()
