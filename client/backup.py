@@ -11,7 +11,7 @@ from typing import Any
 from nacl import bindings
 from nacl.exceptions import CryptoError as NaclCryptoError
 
-from client.encoding import b64, is_uuid, pack, u64, unb64
+from client.encoding import b64, is_uuid, loads, pack, u64, unb64
 from client.errors import BackupError, CryptoError
 from client.identity import Identity, identity_from_secrets
 
@@ -147,7 +147,10 @@ def _open(bundle: dict[str, Any], backup_key: bytes) -> list[Identity]:
         backup_key, "bad-ciphertext",
     )  # fmt: skip
     try:
-        entries = json.loads(plaintext.decode("utf-8"))["keys"]
+        document = loads(plaintext)
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            raise ValueError("no keys list")
+        entries = document["keys"]
         keys = [
             identity_from_secrets(
                 user, unb64(e["sign_sk"], 64), unb64(e["box_sk"], 32), e["created_at"], e["key_id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import json
 import re
 from datetime import UTC, datetime
 
@@ -103,6 +104,15 @@ def is_time(value: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads(raw: bytes) -> object:
+    """Parse UTF-8 JSON as browsers do: NaN and Infinity are refused."""
+    return json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
 
 
 def now() -> str:

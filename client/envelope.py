@@ -3,11 +3,10 @@ hashes and signature that bind header, ciphertext and wraps together."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from client.encoding import H, b64, is_time, is_uuid, sign, unb64, verify
+from client.encoding import H, b64, is_time, is_uuid, loads, sign, unb64, verify
 from client.errors import CryptoError, EnvelopeError
 
 VERSION = 1
@@ -117,7 +116,7 @@ def _fail(reason: str, detail: str) -> EnvelopeError:
 def parse_header(header_bytes: bytes) -> dict[str, Any]:
     """Parse and check the routing header (version first, then every field's shape)."""
     try:
-        header = json.loads(header_bytes.decode("utf-8"))
+        header = loads(header_bytes)
     except (UnicodeDecodeError, ValueError) as error:
         raise _fail("malformed", "header is not UTF-8 JSON") from error
     if not isinstance(header, dict):

@@ -3,12 +3,11 @@ extends the head a client remembered."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from client.encoding import H, b64, is_time, is_uuid, same, sign, u64, unb64, verify
+from client.encoding import H, b64, is_time, is_uuid, loads, same, sign, u64, unb64, verify
 from client.errors import CryptoError, KeyLogError
 from client.identity import key_id
 
@@ -59,7 +58,7 @@ def parse_signed_head(data: object, log_pk: bytes) -> SignedHead:
 def parse_entry(entry_bytes: bytes) -> dict[str, Any]:
     """Parse one entry and check that its key id matches its keys."""
     try:
-        entry = json.loads(entry_bytes.decode("utf-8"))
+        entry = loads(entry_bytes)
         if not isinstance(entry, dict) or set(entry) != ENTRY_FIELDS:
             raise CryptoError("malformed", "entry fields differ from version 1")
         sign_pk, box_pk = unb64(entry["sign_pk"], 32), unb64(entry["box_pk"], 32)

@@ -14,7 +14,7 @@ from nacl import bindings
 from nacl.exceptions import CryptoError as NaclCryptoError
 
 from client.body import check_body
-from client.encoding import is_uuid, now, same
+from client.encoding import is_uuid, loads, now, same
 from client.envelope import (
     PAD_BLOCK,
     VERSION,
@@ -129,7 +129,7 @@ def open_message(
     except (NaclCryptoError, ValueError) as error:
         raise EnvelopeError("bad-padding", "the body is not padded") from error
     try:
-        body = json.loads(body_bytes.decode("utf-8"))
+        body = loads(body_bytes)
     except (UnicodeDecodeError, ValueError) as error:
         raise EnvelopeError("malformed-body", "the body is not UTF-8 JSON") from error
     return OpenedMessage(envelope.header, check_body(envelope.header["kind"], body), hh)

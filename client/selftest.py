@@ -82,7 +82,7 @@ def cases(vectors: dict[str, Any], strict: bool = False) -> list[Case]:
         def run() -> None:
             rejects(
                 lambda: open_message(v["envelope"], secret[v["reader"]], public[v["sender"]]),
-                v["reason"], strict,
+                v.get("reason"), strict,
             )  # fmt: skip
 
         return Case(f"invalid: {v['name']}", run)
@@ -161,8 +161,8 @@ def _backup_cases(backups: dict[str, Any], strict: bool) -> Iterator[Case]:
 
     def invalid_case(v: dict[str, Any]) -> Case:
         def run() -> None:
-            rejects(lambda: open_with_passphrase(v["bundle"], passphrase), v["reason"], strict)
-            rejects(lambda: open_with_recovery_key(v["bundle"], recovery), v["reason"], strict)
+            rejects(lambda: open_with_passphrase(v["bundle"], passphrase), v.get("reason"), strict)
+            rejects(lambda: open_with_recovery_key(v["bundle"], recovery), v.get("reason"), strict)
 
         return Case(f"backup: {v['name']}", run)
 
