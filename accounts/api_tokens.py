@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from accounts.models import User
 from config import Settings
 from core.db import Base, UTCDateTime, id_column, new_id, utcnow
+from core.security import CSRF_EXEMPT
 from core.web import db_session, settings
 
 TOKEN_PREFIX = "lia_"  # noqa: S105 - a marker that makes leaked tokens easy to spot
@@ -166,3 +167,4 @@ def init_api_tokens(app: Flask, login_manager: LoginManager) -> None:
     """Register the token routes and the bearer request loader."""
     login_manager.request_loader(_load_from_request)
     app.register_blueprint(blueprint)
+    app.extensions.setdefault(CSRF_EXEMPT, set()).add("api_tokens.create_token")

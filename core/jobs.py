@@ -26,7 +26,12 @@ from core.db import Base, Database, UTCDateTime, utcnow
 
 log = logging.getLogger("liaison.jobs")
 
-JOB_MODULES: tuple[str, ...] = ("core.housekeeping", "accounts.jobs", "search.jobs", "messaging.jobs")
+JOB_MODULES: tuple[str, ...] = (
+    "core.housekeeping",
+    "accounts.jobs",
+    "search.jobs",
+    "messaging.jobs",
+)
 
 
 class JobRun(Base):

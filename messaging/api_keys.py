@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accounts.models import Role, User, user_organization
 from core.web import db_session, settings
@@ -81,7 +81,7 @@ def person_by_email() -> ResponseReturnValue:
     email = (request.args.get("email") or "").strip().lower()
     if not email or len(email) > 254:
         raise Malformed("give email=<address>")
-    user = db_session().scalars(select(User).where(User.email == email)).first()
+    user = db_session().scalars(select(User).where(func.lower(User.email) == email)).first()
     if user is None:
         raise NotFound("no such person")
     return jsonify(_keys_of(user.id))

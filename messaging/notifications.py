@@ -27,7 +27,7 @@ BATCH_WINDOW = timedelta(minutes=5)
 SUBJECT = "New secure messages in Liaison"
 ONE = "You have 1 new secure message in Liaison."
 MANY = "You have %(count)s new secure messages in Liaison."
-OPEN = "Sign in to read it:"
+OPEN = "Sign in to Liaison to read your messages:"
 FOOTER = (
     "For your safety this e-mail does not contain the message, its sender or its subject. "
     "Do not reply to this e-mail."

@@ -295,3 +295,9 @@ def test_relay_rate_limits_sending(app, trio):
     refused = anna.post("/api/v1/messages", json=sealed(anna, bram))
     assert refused.get_json()["check"] == "rate-limited"
     assert int(refused.headers["Retry-After"]) >= 1
+
+
+def test_the_relay_routes_are_described_in_the_openapi_document(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+
+    assert {"/messages", "/messages/{id}", "/blobs", "/keys", "/key-log"} <= set(paths)

@@ -1,0 +1,206 @@
+"""Attachments: streamed to disk, size-limited with nothing left behind, downloaded only by the
+people of a message naming them, and purged when no message names them within 24 hours."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from client.blobs import decrypt_to_file, encrypt_file
+from client.messages import seal
+from core.db import utcnow
+from messaging.errors import TooLarge
+from messaging.jobs import purge_blobs
+from messaging.models import Blob
+from messaging.services.blobs import CHUNK, receive_blob
+from tests.messaging.conftest import body, sealed
+
+
+def upload(person, data: bytes, blob_id: str | None = None, **kwargs):
+    blob_id = blob_id or str(uuid.uuid4())
+    response = person.http.post(
+        f"/api/v1/blobs?id={blob_id}", data=data, headers=person.headers(), **kwargs
+    )
+    return blob_id, response
+
+
+def files_under(settings) -> list:
+    root = settings.data_dir / "blobs"
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def test_an_attachment_travels_from_sender_to_recipient_and_decrypts(
+    make_person, settings, tmp_path
+):
+    anna, bram = make_person(), make_person()
+    plain = tmp_path / "verklaring.pdf"
+    plain.write_bytes(b"%PDF-1.7 " + b"x" * 150_000)
+    blob_id = str(uuid.uuid4())
+    encrypted = tmp_path / "blob.bin"
+    manifest = encrypt_file(plain, encrypted, blob_id)
+    _, uploaded = upload(anna, encrypted.read_bytes(), blob_id)
+    envelope = seal(anna.identity, [bram.identity.public()], body(attachments=[manifest])).to_json()
+    posted = anna.post("/api/v1/messages", json={"envelope": envelope, "blobs": [blob_id]})
+
+    downloaded = bram.get(f"/api/v1/blobs/{blob_id}")
+    target = tmp_path / "received.pdf"
+    decrypt_to_file(io.BytesIO(downloaded.data), len(downloaded.data), manifest, target)
+
+    assert (uploaded.status_code, posted.status_code) == (201, 201)
+    assert downloaded.headers["Content-Length"] == str(encrypted.stat().st_size)
+    assert target.read_bytes() == plain.read_bytes()
+
+
+def test_an_oversized_blob_is_refused_with_413_and_nothing_left_on_disk(
+    app, make_person, settings, db_session
+):
+    anna = make_person()
+    app.extensions["liaison.settings"] = settings.replace(blob_max_bytes=100_000)
+
+    _, declared = upload(anna, b"x" * 100_001)
+    _, streamed = upload(
+        anna,
+        None,
+        input_stream=io.BytesIO(b"y" * 300_000),
+        environ_base={"wsgi.input_terminated": True},
+    )
+
+    assert declared.status_code == 413
+    assert streamed.status_code == 413
+    assert streamed.get_json()["check"] == "too-large"
+    assert files_under(settings) == []
+    assert db_session.scalar(select(func.count()).select_from(Blob)) == 0
+
+
+def test_a_blob_at_the_limit_is_accepted(app, make_person, settings):
+    anna = make_person()
+    app.extensions["liaison.settings"] = settings.replace(blob_max_bytes=100_000)
+
+    _, response = upload(anna, b"z" * 100_000)
+
+    assert response.status_code == 201
+    assert response.get_json()["size"] == 100_000
+
+
+def test_the_upload_is_read_in_bounded_chunks(make_person, settings, db_session):
+    anna = make_person()
+    reads: list[int] = []
+
+    class Source(io.BytesIO):
+        def read(self, size=-1):
+            reads.append(size)
+            return super().read(size)
+
+    blob = receive_blob(
+        db_session,
+        settings,
+        anna.id,
+        str(uuid.uuid4()),
+        Source(b"a" * (5 * CHUNK + 7)),
+        declared_length=None,
+    )
+
+    assert blob.size == 5 * CHUNK + 7
+    assert reads
+    assert all(0 < size <= CHUNK for size in reads)
+
+
+def test_a_failing_stream_leaves_no_partial_file(make_person, settings, db_session):
+    anna = make_person()
+
+    class Broken(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() > CHUNK:
+                raise OSError("connection reset")
+            return super().read(size)
+
+    with pytest.raises(OSError, match="reset"):
+        receive_blob(
+            db_session,
+            settings,
+            anna.id,
+            str(uuid.uuid4()),
+            Broken(b"b" * 4 * CHUNK),
+            declared_length=None,
+        )
+    with pytest.raises(TooLarge):
+        receive_blob(
+            db_session,
+            settings.replace(blob_max_bytes=10),
+            anna.id,
+            str(uuid.uuid4()),
+            io.BytesIO(b"c" * 11),
+            declared_length=None,
+        )
+
+    assert files_under(settings) == []
+
+
+def test_blob_ids_must_be_uuids_and_unused(make_person):
+    anna, bram = make_person(), make_person()
+    blob_id, first = upload(anna, b"first")
+
+    _, again = upload(bram, b"second", blob_id)
+    _, bad = upload(anna, b"x", "../../secret")
+    missing = anna.http.post("/api/v1/blobs", data=b"x", headers=anna.headers())
+
+    assert first.status_code == 201
+    assert (again.status_code, again.get_json()["check"]) == (409, "blob-id-conflict")
+    assert bad.status_code == 400
+    assert missing.status_code == 400
+    assert anna.get(f"/api/v1/blobs/{blob_id}").data == b"first"
+
+
+def test_a_sender_cannot_attach_someone_elses_blob(make_person):
+    anna, bram, chloe = make_person(), make_person(), make_person("B")
+    blob_id, _ = upload(anna, b"private")
+
+    response = chloe.post(
+        "/api/v1/messages", json={"envelope": sealed(chloe, bram), "blobs": [blob_id]}
+    )
+
+    assert (response.status_code, response.get_json()["check"]) == (422, "unknown-blob")
+    assert bram.get(f"/api/v1/blobs/{blob_id}").status_code == 404
+
+
+def test_a_recipient_may_forward_an_attachment_they_received(make_person):
+    anna, bram, chloe = make_person(), make_person(), make_person("B")
+    blob_id, _ = upload(anna, b"forwardable")
+    anna.post("/api/v1/messages", json={"envelope": sealed(anna, bram), "blobs": [blob_id]})
+
+    forwarded = bram.post(
+        "/api/v1/messages", json={"envelope": sealed(bram, chloe), "blobs": [blob_id]}
+    )
+
+    assert forwarded.status_code == 201
+    assert chloe.get(f"/api/v1/blobs/{blob_id}").data == b"forwardable"
+
+
+def test_unreferenced_blobs_are_purged_after_24_hours_and_named_ones_kept(
+    app, make_person, settings, db_session
+):
+    anna, bram = make_person(), make_person()
+    old_unnamed, _ = upload(anna, b"old and unnamed")
+    old_named, _ = upload(anna, b"old but named")
+    fresh, _ = upload(anna, b"fresh")
+    anna.post("/api/v1/messages", json={"envelope": sealed(anna, bram), "blobs": [old_named]})
+    db_session.execute(
+        update(Blob)
+        .where(Blob.id.in_([old_unnamed, old_named]))
+        .values(created_at=utcnow() - timedelta(hours=25))
+    )
+    db_session.commit()
+    database = app.extensions["liaison.db"]
+
+    first = purge_blobs(settings, database, utcnow())
+    second = purge_blobs(settings, database, utcnow())
+
+    assert (first, second) == (1, 0)
+    db_session.expire_all()
+    assert set(db_session.scalars(select(Blob.id))) == {old_named, fresh}
+    assert len(files_under(settings)) == 2
+    assert anna.get(f"/api/v1/blobs/{old_unnamed}").status_code == 404

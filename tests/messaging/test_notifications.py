@@ -1,0 +1,172 @@
+"""Notification e-mails through a real SMTP server: one per person per batch, and content-free."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import time
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from accounts.models import User
+from messaging.notifications import send_notifications
+from tests.messaging.conftest import sealed
+
+MARKER = "ZEBRA-7731 slachtoffer Antwerpen"
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], email.message.EmailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on a free port; yields (settings pointing at it, its inbox)."""
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield (
+            settings.replace(
+                smtp_host="127.0.0.1",
+                smtp_port=controller.port,
+                base_url="https://liaison.example.org",
+            ),
+            handler,
+        )
+    finally:
+        controller.stop()
+
+
+def _by_recipient(inbox: Inbox) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for recipients, message in inbox.messages:
+        for address in recipients:
+            out.setdefault(address, []).append(message)
+    return out
+
+
+def test_one_content_free_email_per_recipient_per_batch(app, smtp, make_person):
+    mail_settings, inbox = smtp
+    anna, bram, chloe = make_person(), make_person(), make_person("B")
+    for _ in range(2):
+        anna.post("/api/v1/messages", json=sealed(anna, bram, chloe, text=MARKER))
+    anna.post("/api/v1/messages", json=sealed(anna, chloe, text=MARKER))
+    database = app.extensions["liaison.db"]
+
+    sent = send_notifications(mail_settings, database)
+    inbox.wait_for(2)
+    again = send_notifications(mail_settings, database)
+
+    assert (sent, again) == (2, 0)
+    received = _by_recipient(inbox)
+    assert set(received) == {bram.user.email, chloe.user.email}  # not the sender
+    bram_mail = received[bram.user.email][0]
+    chloe_mail = received[chloe.user.email][0]
+    assert "You have 2 new secure messages in Liaison." in bram_mail.get_content()
+    assert "You have 3 new secure messages in Liaison." in chloe_mail.get_content()
+    assert "https://liaison.example.org/messages" in bram_mail.get_content()
+    for message in (bram_mail, chloe_mail):
+        whole = message.as_string()
+        for secret in (
+            MARKER,
+            "Doorverwijzing",
+            "TLP",
+            anna.user.display_name,
+            anna.user.email,
+            "Payoke",
+            "CoMensha",
+        ):
+            assert secret not in whole
+
+
+def test_messages_arriving_after_a_batch_are_told_in_the_next_window(app, smtp, make_person):
+    mail_settings, inbox = smtp
+    anna, bram = make_person(), make_person()
+    database = app.extensions["liaison.db"]
+    anna.post("/api/v1/messages", json=sealed(anna, bram))
+    send_notifications(mail_settings, database)
+    anna.post("/api/v1/messages", json=sealed(anna, bram))
+
+    within_window = send_notifications(mail_settings, database)
+
+    assert within_window == 0  # at most one e-mail per person per batch window
+    inbox.wait_for(1)
+    assert len(inbox.messages) == 1
+
+
+def test_nothing_is_sent_for_messages_already_fetched_or_receipts(app, smtp, make_person):
+    mail_settings, inbox = smtp
+    anna, bram = make_person(), make_person()
+    message_id = anna.post("/api/v1/messages", json=sealed(anna, bram)).get_json()["id"]
+    bram.post(f"/api/v1/messages/{message_id}/ack")
+
+    assert send_notifications(mail_settings, app.extensions["liaison.db"]) == 0
+    assert inbox.messages == []
+
+
+def test_the_email_is_in_the_recipients_language(app, smtp, make_person, db_session):
+    mail_settings, inbox = smtp
+    anna, bram = make_person(), make_person()
+    db_session.get(User, bram.id).locale = "nl"
+    db_session.commit()
+    anna.post("/api/v1/messages", json=sealed(anna, bram))
+
+    send_notifications(mail_settings, app.extensions["liaison.db"])
+    inbox.wait_for(1)
+
+    message = inbox.messages[0][1]
+    assert "U hebt 1 nieuw beveiligd bericht in Liaison." in message.get_content()
+    assert message["Subject"] == "Nieuwe beveiligde berichten in Liaison"
+
+
+def test_a_line_break_in_an_address_cannot_add_a_header(app, smtp, make_person, db_session):
+    mail_settings, inbox = smtp
+    anna, bram, carl = make_person(), make_person(), make_person()
+    db_session.get(User, carl.id).email = "carl@example.org\r\nBcc: spy@evil.example"
+    db_session.commit()
+    anna.post("/api/v1/messages", json=sealed(anna, bram, carl))
+
+    sent = send_notifications(mail_settings, app.extensions["liaison.db"])
+    inbox.wait_for(1)
+
+    assert sent == 1
+    assert [recipients for recipients, _ in inbox.messages] == [[bram.user.email]]
+    assert all("Bcc" not in message for _, message in inbox.messages)
+    assert all("spy@evil.example" not in message.as_string() for _, message in inbox.messages)
+
+
+def test_when_the_smtp_server_is_down_the_next_batch_retries(app, settings, smtp, make_person):
+    mail_settings, inbox = smtp
+    anna, bram = make_person(), make_person()
+    anna.post("/api/v1/messages", json=sealed(anna, bram))
+    database = app.extensions["liaison.db"]
+    down = settings.replace(smtp_host="127.0.0.1", smtp_port=free_port())
+
+    failed = send_notifications(down, database)
+    retried = send_notifications(mail_settings, database)
+    inbox.wait_for(1)
+
+    assert (failed, retried) == (0, 1)
+    assert len(inbox.messages) == 1
