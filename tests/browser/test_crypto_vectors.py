@@ -59,6 +59,8 @@ def test_node_selftest_fails_a_doctored_vector_file(tmp_path) -> None:
     vectors = load_vectors()
     vectors["invalid"][0]["envelope"] = vectors["valid"][0]["envelope"]
     vectors["invalid"][0]["reader"] = vectors["valid"][0]["reader"]
+    dropped = len(vectors["backups"]["invalid"])
+    vectors["backups"]["invalid"] = []  # each costs an Argon2id run; not what this test is about
     doctored = tmp_path / "doctored.json"
     doctored.write_text(json.dumps(vectors))
     script = ROOT / "web" / "static" / "js" / "crypto" / "selftest.mjs"
@@ -66,5 +68,5 @@ def test_node_selftest_fails_a_doctored_vector_file(tmp_path) -> None:
     result = subprocess.run([node, str(script), str(doctored), "-q"], capture_output=True,
                             text=True, timeout=120, check=False)  # fmt: skip
     assert result.returncode == 1
-    assert result.stdout.splitlines()[-1] == f"{_vector_count() - 1} passed, 1 failed"
+    assert result.stdout.splitlines()[-1] == f"{_vector_count() - dropped - 1} passed, 1 failed"
     assert "accepted, must be rejected" in result.stdout

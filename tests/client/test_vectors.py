@@ -3,6 +3,8 @@ rejected for the reason the file states; one test per vector so a failure names 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -43,11 +45,13 @@ def test_selftest_command_fails_a_doctored_vector_file(tmp_path) -> None:
     vectors = load_vectors()
     vectors["valid"][0]["body"]["subject"] = "Iets anders"
     vectors["fingerprints"][0]["fingerprint"] = "00000 00000 00000 00000 00000 00000"
+    dropped = len(vectors["backups"]["invalid"])
+    vectors["backups"]["invalid"] = []  # each costs an Argon2id run; not what this test is about
     doctored = tmp_path / "doctored.json"
-    doctored.write_text(__import__("json").dumps(vectors))
+    doctored.write_text(json.dumps(vectors))
     result = CliRunner().invoke(main, ["selftest", "-q", str(doctored)])
     assert result.exit_code == 1
-    assert result.output.splitlines()[-1] == f"{len(CASES) - 2} passed, 2 failed"
+    assert result.output.splitlines()[-1] == f"{len(CASES) - dropped - 2} passed, 2 failed"
     assert "FAIL valid: one recipient" in result.output
 
 
