@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from flask import Blueprint, Flask, abort, g, render_template, request
 
 from core.i18n import current_locale, gettext
@@ -41,6 +42,15 @@ def brussels_time(value: datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M")
+
+
+def readable_phone(number: str) -> str:
+    """An E.164 number grouped for reading (+32 2 000 00 01)."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
 
 
 def _viewer() -> Any:
@@ -131,6 +141,7 @@ def init_directory(app: Flask) -> None:
 
     app.add_template_filter(brussels_date, "brussels_date")
     app.add_template_filter(brussels_time, "brussels_time")
+    app.add_template_filter(readable_phone, "phone")
     app.jinja_env.globals.update(
         VISIBILITY_LABELS=VISIBILITY_LABELS,
         VERIFICATION_LABELS=VERIFICATION_LABELS,

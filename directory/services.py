@@ -227,13 +227,14 @@ def _apply(
     if "last_verified_on" in clean:
         _apply_last_verified(session, actor_id, organization, clean["last_verified_on"], changes)
     for name, vocabulary in CODE_LISTS.items():
-        if name in clean and organization.codes(vocabulary) != clean[name]:
+        # Checkboxes come back in taxonomy order: only a different set of codes is a change.
+        if name in clean and set(organization.codes(vocabulary)) != set(clean[name]):
             _audit(
                 session, actor_id, organization, name, organization.codes(vocabulary), clean[name]
             )
             set_codes(organization, vocabulary, clean[name])
             changes.fields.append(name)
-    if "languages" in clean and organization.language_codes != clean["languages"]:
+    if "languages" in clean and set(organization.language_codes) != set(clean["languages"]):
         _audit(
             session, actor_id, organization, "languages", organization.language_codes,
             clean["languages"],

@@ -59,7 +59,8 @@ class Checker:
         self, field: str, value: Any, *, max_length: int, required: bool = False
     ) -> str | None:
         """A trimmed text of at most ``max_length`` characters; empty gives None."""
-        text = str(value).strip() if value is not None else ""
+        # Browsers send textarea line breaks as CRLF; store them as LF so a resave changes nothing.
+        text = str(value).replace("\r\n", "\n").strip() if value is not None else ""
         if not text:
             if required:
                 self.fail(field, "This field is required.")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from accounts.models import Role
 from core.audit import AuditEntry
@@ -288,3 +290,57 @@ def test_unknown_ids_give_404_to_the_secretariat(client, make_user, sign_in, she
     assert client.get("/secretariat/organisations/nope/edit").status_code == 404
     other = f"/secretariat/organisations/{shelter.id}/services/not-a-service"
     assert client.get(other).status_code == 404
+
+
+class FormReader(HTMLParser):
+    """What a browser would post back from the first form with a given submit label."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self.textarea: str | None = None
+        self.select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("name"):
+            if a.get("type") == "checkbox":
+                if "checked" in a:
+                    self.fields.append((a["name"], a.get("value") or "on"))
+            elif a.get("type") != "submit":
+                self.fields.append((a["name"], a.get("value") or ""))
+        elif tag == "textarea":
+            self.textarea = a["name"]
+            self.fields.append((a["name"], ""))
+        elif tag == "select":
+            self.select = a["name"]
+        elif tag == "option" and self.select and "selected" in a:
+            self.fields.append((self.select, a.get("value") or ""))
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self.textarea = None
+        elif tag == "select":
+            self.select = None
+
+    def handle_data(self, data):
+        if self.textarea:
+            name, text = self.fields[-1]
+            self.fields[-1] = (name, text + data.replace("\n", "\r\n"))
+
+
+def test_saving_the_edit_form_unchanged_records_nothing(
+    db_session, client, make_user, sign_in, shelter
+):
+    sign_in(client, make_user(Role.SECRETARIAT))
+    shelter.description = {"en": "Line one.\nLine two.", "fr": "Ligne."}
+    db_session.commit()
+    edit = f"/secretariat/organisations/{shelter.id}/edit"
+    html = client.get(edit).get_data(as_text=True)
+    form_html = html[html.index('<form method="post" class="edit-form"') :]
+    reader = FormReader()
+    reader.feed(form_html[: form_html.index("</form>")])
+    before = db_session.scalar(select(func.count()).select_from(AuditEntry))
+    response = client.post(edit, data=MultiDict(reader.fields), follow_redirects=True)
+    assert "Nothing changed." in response.get_data(as_text=True)
+    assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == before
