@@ -148,7 +148,13 @@ def create_token() -> ResponseReturnValue:
         return _error(error.status, str(error))
     secret, row = issue_token(session, user, settings(), label or "")
     session.commit()
-    return jsonify({"token": secret, "expires_at": row.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    return jsonify(
+        {
+            "token": secret,
+            "expires_at": row.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "user": {"id": user.id, "email": user.email, "display_name": user.display_name},
+        }
+    )
 
 
 @blueprint.delete("/api/v1/auth/token")

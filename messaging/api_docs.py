@@ -39,6 +39,12 @@ PATHS: dict[str, Any] = {
             {"201": "published", "200": "already current", "422": "bad pub_sig or key id"},
         )
     },
+    "/keys/me": {
+        "get": _op(
+            "Who you are, your current key and the version of your stored backup",
+            {"200": "you"},
+        )
+    },
     "/keys/{key_id}/revoke": {
         "post": _op(
             "Revoke one of your keys with its own signature (at, sig)",

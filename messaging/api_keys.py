@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from accounts.models import Role, User, user_organization
 from core.web import db_session, settings
@@ -12,11 +17,13 @@ from directory.queries import get_organization
 from directory.visibility import viewer_for
 from messaging.api_common import blueprint, caller, int_arg, json_body, limit, raw_body
 from messaging.envelopes import UUID, b64encode
-from messaging.errors import Malformed, NotFound
+from messaging.errors import Conflict, Malformed, NotFound
+from messaging.models import KeyBackup
 from messaging.services import keylog
 from messaging.services.keys import (
     MAX_BACKUP_BYTES,
     all_keys,
+    current_key,
     current_keys,
     get_backup,
     key_json,
@@ -28,14 +35,29 @@ from messaging.services.keys import (
 KEY_BODY_LIMIT = 4096
 
 
+@contextmanager
+def _key_change(session: Session) -> Iterator[None]:
+    """Two key changes racing for the same log position or current key: a clear 409."""
+    try:
+        yield
+        session.commit()
+    except (IntegrityError, OperationalError):
+        session.rollback()
+        raise Conflict(
+            "another key change was being recorded at the same moment; try again",
+            check="key-log-busy",
+        ) from None
+
+
 @blueprint.post("/keys")
 def publish() -> ResponseReturnValue:
     """Publish a new identity key (it becomes the caller's current key)."""
     user = caller()
+    document = json_body(KEY_BODY_LIMIT)
     session = db_session()
-    key, created = publish_key(session, settings(), user, json_body(KEY_BODY_LIMIT))
-    body = key_json(session, key)
-    session.commit()
+    with _key_change(session):
+        key, created = publish_key(session, settings(), user, document)
+        body = key_json(session, key)
     return jsonify(body), 201 if created else 200
 
 
@@ -43,10 +65,11 @@ def publish() -> ResponseReturnValue:
 def revoke(key_id: str) -> ResponseReturnValue:
     """Revoke one of the caller's keys with the key's own signature."""
     user = caller()
+    document = json_body(KEY_BODY_LIMIT)
     session = db_session()
-    key = revoke_key(session, settings(), user, key_id, json_body(KEY_BODY_LIMIT))
-    body = key_json(session, key)
-    session.commit()
+    with _key_change(session):
+        key = revoke_key(session, settings(), user, key_id, document)
+        body = key_json(session, key)
     return jsonify(body)
 
 
@@ -63,6 +86,24 @@ def _keys_of(user_id: str) -> dict[str, object]:
         "current": key_json(session, current) if current else None,
         "keys": [key_json(session, key) for key in keys],
     }
+
+
+@blueprint.get("/keys/me")
+def my_keys() -> ResponseReturnValue:
+    """Who the caller is, their current key (if any) and the version of their stored backup."""
+    user = caller()
+    session = db_session()
+    key = current_key(session, user.id)
+    backup = session.get(KeyBackup, user.id)
+    return jsonify(
+        {
+            "user": user.id,
+            "email": user.email,
+            "display_name": user.display_name,
+            "current": key_json(session, key) if key else None,
+            "backup_version": backup.version if backup else None,
+        }
+    )
 
 
 @blueprint.get("/users/<user_id>/keys")

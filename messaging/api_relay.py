@@ -5,15 +5,24 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
+from accounts.models import User
 from core.web import db_session, settings
 from messaging.api_common import blueprint, caller, int_arg, json_body, limit
 from messaging.envelopes import format_time
+from messaging.models import Envelope
 from messaging.services import inbox
-from messaging.services.relay import accept_envelope, parse_submission
+from messaging.services.relay import Submission, accept_envelope, parse_submission
 
 # The largest ciphertext plus header, wraps and base64 overhead.
 MESSAGE_BODY_LIMIT = 4 * 1024 * 1024
+
+
+def _accept(session: Session, user: User, submission: Submission) -> tuple[Envelope, bool]:
+    envelope, created = accept_envelope(session, settings(), user, submission)
+    session.commit()
+    return envelope, created
 
 
 @blueprint.post("/messages")
@@ -23,16 +32,13 @@ def post_message() -> ResponseReturnValue:
     limit("send")
     submission = parse_submission(json_body(MESSAGE_BODY_LIMIT))
     session = db_session()
-    for attempt in (1, 2):
-        envelope, created = accept_envelope(session, settings(), user, submission)
-        try:
-            session.commit()
-            break
-        except (IntegrityError, OperationalError):
-            # A concurrent post of the same id (or a blob purged meanwhile): check again.
-            session.rollback()
-            if attempt == 2:
-                raise
+    try:
+        envelope, created = _accept(session, user, submission)
+    except (IntegrityError, OperationalError):
+        # A concurrent post of the same id (or a blob purged meanwhile): check once more, now
+        # that the other transaction is visible.
+        session.rollback()
+        envelope, created = _accept(session, user, submission)
     body = {
         "id": envelope.id,
         "created": created,
@@ -54,7 +60,8 @@ def list_messages() -> ResponseReturnValue:
         cursor=request.args.get("cursor") or None,
         unacknowledged=request.args.get("unacknowledged") in {"1", "true"},
     )
-    return jsonify({"messages": [inbox.message_json(d, e) for d, e in copies], "next": next_cursor})
+    messages = [inbox.message_json(d, e, whole=False) for d, e in copies]
+    return jsonify({"messages": messages, "next": next_cursor})
 
 
 @blueprint.get("/messages/<envelope_id>")
@@ -75,9 +82,9 @@ def acknowledge_message(envelope_id: str) -> ResponseReturnValue:
     user = caller()
     session = db_session()
     delivery, envelope = inbox.acknowledge(session, user.id, envelope_id)
-    body = inbox.message_json(delivery, envelope)
+    body = inbox.status_json(delivery, envelope)
     session.commit()
-    return jsonify({k: body[k] for k in ("id", "acknowledged_at", "read_at")})
+    return jsonify(body)
 
 
 @blueprint.post("/messages/<envelope_id>/read")
@@ -86,9 +93,9 @@ def read_message(envelope_id: str) -> ResponseReturnValue:
     user = caller()
     session = db_session()
     delivery, envelope = inbox.mark_read(session, user.id, envelope_id)
-    body = inbox.message_json(delivery, envelope)
+    body = inbox.status_json(delivery, envelope)
     session.commit()
-    return jsonify({k: body[k] for k in ("id", "acknowledged_at", "read_at")})
+    return jsonify(body)
 
 
 @blueprint.delete("/messages/<envelope_id>")
@@ -114,4 +121,5 @@ def get_thread(thread_id: str) -> ResponseReturnValue:
     """The caller's messages in one thread, oldest first."""
     user = caller()
     copies = inbox.thread(db_session(), user.id, thread_id)
-    return jsonify({"thread": thread_id, "messages": [inbox.message_json(d, e) for d, e in copies]})
+    messages = [inbox.message_json(d, e, whole=False) for d, e in copies]
+    return jsonify({"thread": thread_id, "messages": messages})

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from core.db import utcnow
 from messaging.envelopes import UUID, format_time, wire_envelope
@@ -21,6 +21,9 @@ from messaging.errors import Malformed, NotFound
 from messaging.models import Delivery, Envelope
 
 MAX_PAGE = 100
+# Larger envelopes are listed without their bytes (fetch them one by one), so that a page of
+# listings stays small whatever senders put in it.
+INLINE_MAX = 256 * 1024
 BOXES = ("inbox", "sent")
 Copy = tuple[Delivery, Envelope]
 
@@ -68,6 +71,7 @@ def list_copies(
     limit = max(1, min(limit, MAX_PAGE))
     statement = (
         select(Delivery, Envelope)
+        .options(defer(Envelope.ciphertext))
         .where(_live(user_id, now or utcnow()))
         .where(Delivery.is_sender.is_(box == "sent"))
         .order_by(Delivery.delivered_at.desc(), Delivery.envelope_id.desc())
@@ -135,6 +139,7 @@ def thread(session: Session, user_id: str, thread_id: str, limit: int = 500) -> 
         raise NotFound()
     statement = (
         select(Delivery, Envelope)
+        .options(defer(Envelope.ciphertext))
         .where(_live(user_id, utcnow()))
         .where(Envelope.thread_id == thread_id)
         .order_by(Envelope.received_at, Envelope.id)
@@ -202,9 +207,23 @@ def _time(moment: datetime | None) -> str | None:
     return format_time(moment) if moment else None
 
 
-def message_json(delivery: Delivery, envelope: Envelope) -> dict[str, Any]:
-    """A copy as the API returns it: routing metadata, the person's own status, the envelope."""
+def status_json(delivery: Delivery, envelope: Envelope) -> dict[str, Any]:
+    """The person's own status of a copy."""
+    return {
+        "id": envelope.id,
+        "acknowledged_at": _time(delivery.acknowledged_at),
+        "read_at": _time(delivery.read_at),
+    }
+
+
+def message_json(delivery: Delivery, envelope: Envelope, *, whole: bool = True) -> dict[str, Any]:
+    """A copy as the API returns it: routing metadata, the person's own status, the envelope.
+
+    In listings (``whole=False``) an envelope larger than ``INLINE_MAX`` is left out
+    (``"envelope": null``); the client fetches it with GET /api/v1/messages/<id>.
+    """
     header = json.loads(envelope.header)
+    inline = whole or envelope.size <= INLINE_MAX
     return {
         "id": envelope.id,
         "thread": envelope.thread_id,
@@ -221,5 +240,7 @@ def message_json(delivery: Delivery, envelope: Envelope) -> dict[str, Any]:
         "read_at": _time(delivery.read_at),
         "envelope": wire_envelope(
             envelope.header, envelope.nonce, envelope.ciphertext, envelope.wraps, envelope.sig
-        ),
+        )
+        if inline
+        else None,
     }

@@ -253,3 +253,15 @@ def test_the_log_key_command_prints_the_served_log_key(make_person, settings):
 
     assert printed == _log(anna)["log_pk"]
     assert len(base64.urlsafe_b64decode(printed + "=")) == 32
+
+
+def test_a_person_sees_their_own_key_and_backup_version(make_person):
+    anna = make_person()
+    fresh = make_person(publish=False)
+
+    mine = anna.get("/api/v1/keys/me").get_json()
+
+    assert mine["user"] == anna.id
+    assert mine["current"]["key_id"] == anna.identity.key_id
+    assert mine["backup_version"] is None
+    assert fresh.get("/api/v1/keys/me").get_json()["current"] is None

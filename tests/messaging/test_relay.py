@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -301,3 +302,26 @@ def test_the_relay_routes_are_described_in_the_openapi_document(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
 
     assert {"/messages", "/messages/{id}", "/blobs", "/keys", "/key-log"} <= set(paths)
+
+
+def test_the_same_envelope_posted_concurrently_is_stored_exactly_once(
+    app, trio, db_session, sign_in
+):
+    anna, bram, _ = trio
+    envelope = sealed(anna, bram)
+    clients = []
+    for _ in range(6):
+        client = app.test_client()
+        clients.append((client, sign_in(client, anna.user)))
+
+    def post(pair):
+        client, csrf = pair
+        return client.post(
+            "/api/v1/messages", json=envelope, headers={"X-CSRF-Token": csrf}
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(post, clients))
+
+    assert statuses == [200] * 5 + [201]
+    assert stored_counts(db_session) == (1, 2)

@@ -149,3 +149,17 @@ def test_an_expired_message_disappears_before_the_purge_runs(make_person, db_ses
 
     assert bram.get(f"/api/v1/messages/{message_id}").status_code == 404
     assert bram.get("/api/v1/messages").get_json()["messages"] == []
+
+
+def test_a_large_envelope_is_listed_without_its_bytes_and_fetched_whole(make_person):
+    anna, bram = make_person(), make_person()
+    big = anna.post("/api/v1/messages", json=sealed(anna, bram, text="x" * 300_000)).get_json()
+    small = anna.post("/api/v1/messages", json=sealed(anna, bram)).get_json()
+
+    listed = {m["id"]: m for m in bram.get("/api/v1/messages").get_json()["messages"]}
+    fetched = bram.get(f"/api/v1/messages/{big['id']}").get_json()
+
+    assert listed[big["id"]]["envelope"] is None
+    assert listed[small["id"]]["envelope"] is not None
+    opened = open_message(fetched["envelope"], bram.identity, anna.identity.public())
+    assert len(opened.body["body"]) == 300_000
