@@ -19,7 +19,6 @@ from core.web import db_session
 from directory import children, forms, queries, services
 from directory.errors import InvalidDirectoryInput, OrganisationNotFound
 from directory.models import Contact, Organization, Service
-from directory.pages import organisation_page
 from directory.taxonomy import load_taxonomy
 from directory.validation import VERIFICATION_STATUSES
 from directory.visibility import viewer_for
@@ -175,10 +174,9 @@ def _child_form(
             return _saved(saved, target)
         except InvalidDirectoryInput as error:
             errors, values = _invalid(error), forms.posted_form(request.form)
-    page = organisation_page(organization, viewer_for(g.user), "en")
     status = 422 if errors else 200
     return render_template(  # type: ignore[return-value]
-        template, org=organization, page=page, child=child, values=values, errors=errors
+        template, org=organization, child=child, values=values, errors=errors
     ), status
 
 
@@ -302,5 +300,7 @@ def history(organisation_id: str) -> str:
 
 
 @secretariat.errorhandler(OrganisationNotFound)
-def _not_found(_error: OrganisationNotFound) -> Response:
-    abort(404)
+def _not_found(_error: OrganisationNotFound) -> tuple[str, int]:
+    """A record removed meanwhile (by another editor) is simply not found."""
+    db_session().rollback()
+    return render_template("error.html", code=404, title="Not found", detail=None), 404

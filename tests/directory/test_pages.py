@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import object_session
 
 from accounts.models import Role
+from core.i18n import load_catalogues
+from core.web import ERROR_TITLES
+from directory.forms import VERIFICATION_LABELS, VISIBILITY_LABELS
 from directory.models import Address, Contact, Location, Organization, Phone, Service
 from directory.services import set_codes
 
@@ -273,3 +277,26 @@ def _csrf(client) -> str:
     """The CSRF token of the client's session, as the language form carries it."""
     html = client.get("/").get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
+MSGID = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+
+
+def _template_msgids() -> set[str]:
+    paths = [*TEMPLATES.glob("directory/*.html"), *TEMPLATES.glob("secretariat/*.html")]
+    paths += [TEMPLATES / name for name in ("base.html", "error.html", "_nav.html")]
+    found = set()
+    for path in paths:
+        for match in MSGID.finditer(path.read_text(encoding="utf-8")):
+            found.add(match.group(1) if match.group(1) is not None else match.group(2))
+    return found
+
+
+@pytest.mark.parametrize("locale", ["nl", "fr", "de"])
+def test_every_directory_and_shared_interface_string_is_translated(locale):
+    catalogue = load_catalogues()[locale]
+    messages = _template_msgids() | set(ERROR_TITLES.values())
+    messages |= set(VISIBILITY_LABELS.values()) | set(VERIFICATION_LABELS.values())
+    missing = sorted(m for m in messages if m not in catalogue)
+    assert missing == []
