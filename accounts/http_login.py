@@ -90,6 +90,7 @@ def login_totp() -> Any:
         ), status
     db.commit()
     session.pop(PENDING, None)
+    session.pop("_csrf", None)  # a new CSRF token too: one planted before sign-in is worthless
     session.regenerate()  # type: ignore[attr-defined]  # a new cookie: no session fixation
     login_user(user, remember=False)
     return redirect(next_page, code=303)

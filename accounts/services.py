@@ -33,6 +33,14 @@ RESET_LINK_MINUTES = 60
 RESETS_PER_WINDOW = 3  # at most this many reset mails per account per link lifetime
 
 
+def end_everything(session: Session, user_id: str, *, except_id: str | None = None) -> int:
+    """End the person's browser sessions (but ``except_id``) and revoke their API tokens."""
+    from accounts.api_tokens import revoke_user_tokens  # its module also holds the token routes
+
+    revoke_user_tokens(session, user_id)
+    return end_user_sessions(session, user_id, except_id=except_id)
+
+
 def checked_password_hash(password: str, confirmation: str, email: str) -> str:
     """The hash of a new password that passes the policy; PasswordRejected otherwise."""
     problems = policy_problems(password, email)
@@ -56,7 +64,7 @@ def change_password(
     if not verify_password(user.password_hash, current):
         raise InvalidInput("current_password", "Your current password is not correct.")
     user.password_hash = checked_password_hash(new, confirmation, user.email)
-    ended = end_user_sessions(session, user.id, except_id=keep_session_id)
+    ended = end_everything(session, user.id, except_id=keep_session_id)
     audit.record(
         session, actor_id=user.id, action="change_password", entity_type="user", entity_id=user.id
     )
@@ -137,7 +145,7 @@ def complete_reset(
         .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
         .values(used_at=now)
     )
-    end_user_sessions(session, user.id)
+    end_everything(session, user.id)
     audit.record(
         session, actor_id=user.id, action="reset_password", entity_type="user", entity_id=user.id
     )
@@ -185,7 +193,7 @@ def set_active(session: Session, actor: User | None, person: User, active: bool)
         )
     person.is_active = active
     if not active:
-        ended = end_user_sessions(session, person.id)
+        ended = end_everything(session, person.id)
     session.flush()
     return ended
 

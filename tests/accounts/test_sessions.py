@@ -222,3 +222,17 @@ def test_state_changes_without_csrf_token_are_refused(client, enrolled, make_use
     assert client.get("/account").status_code == 200
     anonymous = client.application.test_client()
     assert anonymous.post("/login", data={"email": user.email, "password": "x"}).status_code == 400
+
+
+def test_disabling_or_resetting_also_revokes_api_tokens(settings, db_session, enrolled):
+    from accounts import services
+    from accounts.api_tokens import issue_token, user_for_token
+
+    user = enrolled()
+    secret, _ = issue_token(db_session, user, settings, "laptop client")
+    db_session.commit()
+    assert user_for_token(db_session, secret) is not None
+    services.set_active(db_session, None, user, False)
+    services.set_active(db_session, None, user, True)
+    db_session.commit()
+    assert user_for_token(db_session, secret) is None  # re-enabling does not revive the token
