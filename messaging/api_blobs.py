@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
 
 from core.web import db_session, settings
 from messaging.api_common import blueprint, caller, limit
-from messaging.errors import Malformed
+from messaging.errors import Conflict, Malformed
 from messaging.services.blobs import blob_for, blob_path, read_chunks, receive_blob
 
 
@@ -28,7 +29,12 @@ def upload_blob() -> ResponseReturnValue:
         request.stream,
         declared_length=request.content_length,
     )
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        blob_path(settings(), blob).unlink(missing_ok=True)
+        raise Conflict("this blob id is already used", check="blob-id-conflict") from None
     return jsonify({"id": blob.id, "size": blob.size}), 201
 
 

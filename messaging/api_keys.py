@@ -216,6 +216,7 @@ def put_backup() -> ResponseReturnValue:
     except UnicodeDecodeError:
         raise Malformed("the key backup is not UTF-8 JSON") from None
     session = db_session()
-    stored, created = store_backup(session, user, text)
-    session.commit()
-    return jsonify({"version": stored.version}), 201 if created else 200
+    with _key_change(session):
+        stored, created = store_backup(session, user, text)
+        version = stored.version
+    return jsonify({"version": version}), 201 if created else 200

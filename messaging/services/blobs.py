@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -38,7 +39,9 @@ def blob_dir(settings: Settings) -> Path:
 
 
 def _relative_path(blob_id: str) -> str:
-    return f"{blob_id[:2]}/{blob_id}"
+    # A random suffix: two racing uploads of one id never write the same file; the one whose
+    # row is refused removes its own file.
+    return f"{blob_id[:2]}/{blob_id}.{secrets.token_hex(8)}"
 
 
 def blob_path(settings: Settings, blob: Blob) -> Path:
@@ -82,15 +85,21 @@ def receive_blob(
             os.fsync(target.fileno())
         if declared_length is not None and size != declared_length:
             raise Malformed("the upload ended before Content-Length bytes arrived")
-        final = directory / _relative_path(blob_id)
+        relative = _relative_path(blob_id)
+        final = directory / relative
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(temporary, final)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    blob = Blob(id=blob_id, uploader_id=uploader_id, size=size, path=_relative_path(blob_id))
+    blob = Blob(id=blob_id, uploader_id=uploader_id, size=size, path=relative)
     session.add(blob)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        final.unlink(missing_ok=True)
+        raise Conflict("this blob id is already used", check="blob-id-conflict") from None
     return blob
 
 
@@ -137,10 +146,17 @@ def purge_unreferenced(session: Session, settings: Settings, now: datetime) -> l
     for blob in session.scalars(statement).all():
         files.append(blob_path(settings, blob))
         session.delete(blob)
-    for partial in (blob_dir(settings) / "tmp").glob("*.part"):
+    session.flush()
+    directory = blob_dir(settings)
+    for partial in (directory / "tmp").glob("*.part"):
         if partial.stat().st_mtime < cutoff.timestamp():
             partial.unlink(missing_ok=True)
-    session.flush()
+    # Files without a row: an upload whose process died between the rename and the commit.
+    known = set(session.scalars(select(Blob.path)))
+    for path in directory.glob("??/*"):
+        name = path.relative_to(directory).as_posix()
+        if name not in known and path.stat().st_mtime < cutoff.timestamp():
+            files.append(path)
     return files
 
 

@@ -215,7 +215,7 @@ def _check_backup(user: User, text: str) -> tuple[int, dict[str, Any]]:
     if len(text.encode("utf-8")) > MAX_BACKUP_BYTES:
         raise Malformed(f"a key backup is at most {MAX_BACKUP_BYTES} bytes", status=413)
     bundle = loads_strict(text, "the key backup")
-    if not isinstance(bundle, dict) or bundle.get("v") != 1:
+    if not isinstance(bundle, dict) or bundle.get("v") != 1 or bundle.get("v") is True:
         raise Malformed("a key backup is a JSON object with v = 1")
     if bundle.get("user") != user.id:
         raise Rejected("the backup names another user", check="backup-user")

@@ -204,3 +204,20 @@ def test_unreferenced_blobs_are_purged_after_24_hours_and_named_ones_kept(
     assert set(db_session.scalars(select(Blob.id))) == {old_named, fresh}
     assert len(files_under(settings)) == 2
     assert anna.get(f"/api/v1/blobs/{old_unnamed}").status_code == 404
+
+
+def test_a_file_left_by_a_crashed_upload_is_purged_after_24_hours(app, make_person, settings):
+    import os
+
+    anna = make_person()
+    kept_id, _ = upload(anna, b"kept")
+    orphan = settings.data_dir / "blobs" / "ab" / "abandoned.0123"
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"left behind")
+    day_ago = (utcnow() - timedelta(hours=25)).timestamp()
+    os.utime(orphan, (day_ago, day_ago))
+
+    purge_blobs(settings, app.extensions["liaison.db"], utcnow())
+
+    assert not orphan.exists()
+    assert anna.get(f"/api/v1/blobs/{kept_id}").data == b"kept"
