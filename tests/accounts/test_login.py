@@ -68,11 +68,12 @@ def test_signing_in_issues_a_new_cookie_and_ends_the_anonymous_session(
     client, app, enrolled, db_session
 ):
     user = enrolled()
-    client.get("/login")
+    csrf_before = csrf_of(client.get("/login"))
     before = session_cookie(client, app)
     assert before
     sign_in_with_password(client, user)
     after = session_cookie(client, app)
+    assert csrf_of(client.get("/account")) != csrf_before  # a planted CSRF token is worthless
     assert after
     assert after != before
     db_session.expire_all()
