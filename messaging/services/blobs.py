@@ -28,6 +28,7 @@ from messaging.models import Blob, Delivery, Envelope, EnvelopeBlob
 log = logging.getLogger("liaison.messaging.blobs")
 
 CHUNK = 64 * 1024
+MIN_BYTES = 24 + 17  # a secretstream header and one (FINAL) chunk: the smallest real blob
 UNREFERENCED_AFTER = timedelta(hours=24)
 
 
@@ -85,6 +86,8 @@ def receive_blob(
             os.fsync(target.fileno())
         if declared_length is not None and size != declared_length:
             raise Malformed("the upload ended before Content-Length bytes arrived")
+        if size < MIN_BYTES:
+            raise Malformed(f"an encrypted attachment is at least {MIN_BYTES} bytes")
         relative = _relative_path(blob_id)
         final = directory / relative
         final.parent.mkdir(parents=True, exist_ok=True)

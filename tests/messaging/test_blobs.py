@@ -142,22 +142,24 @@ def test_a_failing_stream_leaves_no_partial_file(make_person, settings, db_sessi
 
 def test_blob_ids_must_be_uuids_and_unused(make_person):
     anna, bram = make_person(), make_person()
-    blob_id, first = upload(anna, b"first")
+    blob_id, first = upload(anna, b"first".ljust(64, b"."))
 
-    _, again = upload(bram, b"second", blob_id)
+    _, again = upload(bram, b"second".ljust(64, b"."), blob_id)
     _, bad = upload(anna, b"x", "../../secret")
-    missing = anna.http.post("/api/v1/blobs", data=b"x", headers=anna.headers())
+    missing = anna.http.post("/api/v1/blobs", data=b"x" * 64, headers=anna.headers())
+    _, short = upload(anna, b"x" * 40)
 
     assert first.status_code == 201
     assert (again.status_code, again.get_json()["check"]) == (409, "blob-id-conflict")
     assert bad.status_code == 400
     assert missing.status_code == 400
-    assert anna.get(f"/api/v1/blobs/{blob_id}").data == b"first"
+    assert (short.status_code, short.get_json()["check"]) == (400, "malformed")
+    assert anna.get(f"/api/v1/blobs/{blob_id}").data == b"first".ljust(64, b".")
 
 
 def test_a_sender_cannot_attach_someone_elses_blob(make_person):
     anna, bram, chloe = make_person(), make_person(), make_person("B")
-    blob_id, _ = upload(anna, b"private")
+    blob_id, _ = upload(anna, b"private".ljust(64, b"."))
 
     response = chloe.post(
         "/api/v1/messages", json={"envelope": sealed(chloe, bram), "blobs": [blob_id]}
@@ -169,7 +171,7 @@ def test_a_sender_cannot_attach_someone_elses_blob(make_person):
 
 def test_a_recipient_may_forward_an_attachment_they_received(make_person):
     anna, bram, chloe = make_person(), make_person(), make_person("B")
-    blob_id, _ = upload(anna, b"forwardable")
+    blob_id, _ = upload(anna, b"forwardable".ljust(64, b"."))
     anna.post("/api/v1/messages", json={"envelope": sealed(anna, bram), "blobs": [blob_id]})
 
     forwarded = bram.post(
@@ -177,16 +179,16 @@ def test_a_recipient_may_forward_an_attachment_they_received(make_person):
     )
 
     assert forwarded.status_code == 201
-    assert chloe.get(f"/api/v1/blobs/{blob_id}").data == b"forwardable"
+    assert chloe.get(f"/api/v1/blobs/{blob_id}").data == b"forwardable".ljust(64, b".")
 
 
 def test_unreferenced_blobs_are_purged_after_24_hours_and_named_ones_kept(
     app, make_person, settings, db_session
 ):
     anna, bram = make_person(), make_person()
-    old_unnamed, _ = upload(anna, b"old and unnamed")
-    old_named, _ = upload(anna, b"old but named")
-    fresh, _ = upload(anna, b"fresh")
+    old_unnamed, _ = upload(anna, b"old and unnamed".ljust(64, b"."))
+    old_named, _ = upload(anna, b"old but named".ljust(64, b"."))
+    fresh, _ = upload(anna, b"fresh".ljust(64, b"."))
     anna.post("/api/v1/messages", json={"envelope": sealed(anna, bram), "blobs": [old_named]})
     db_session.execute(
         update(Blob)
@@ -210,7 +212,7 @@ def test_a_file_left_by_a_crashed_upload_is_purged_after_24_hours(app, make_pers
     import os
 
     anna = make_person()
-    kept_id, _ = upload(anna, b"kept")
+    kept_id, _ = upload(anna, b"kept".ljust(64, b"."))
     orphan = settings.data_dir / "blobs" / "ab" / "abandoned.0123"
     orphan.parent.mkdir(parents=True, exist_ok=True)
     orphan.write_bytes(b"left behind")
@@ -220,4 +222,4 @@ def test_a_file_left_by_a_crashed_upload_is_purged_after_24_hours(app, make_pers
     purge_blobs(settings, app.extensions["liaison.db"], utcnow())
 
     assert not orphan.exists()
-    assert anna.get(f"/api/v1/blobs/{kept_id}").data == b"kept"
+    assert anna.get(f"/api/v1/blobs/{kept_id}").data == b"kept".ljust(64, b".")
