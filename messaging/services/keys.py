@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from config import Settings
+from core import audit
 from core.db import utcnow
 from messaging import crypto
 from messaging.envelopes import (
@@ -170,6 +171,15 @@ def attest_key(
     session.add(attestation)
     session.flush()
     keylog.append(session, settings, event="attest", key=stored, proof=signature)
+    audit.record(
+        session,
+        actor_id=None,  # the secretariat signs offline with the root key, from the CLI
+        action="attest_key",
+        entity_type="user",
+        entity_id=user.id,
+        field="key_id",
+        new=key.key_id,
+    )
     return attestation
 
 

@@ -146,7 +146,9 @@ def test_a_key_revokes_itself_and_the_log_records_it(make_person):
     assert b'"event":"revoke"' in last
 
 
-def test_the_secretariat_attests_a_key_from_the_command_line(make_person, settings, tmp_path):
+def test_the_secretariat_attests_a_key_from_the_command_line(
+    make_person, settings, tmp_path, db_session
+):
     anna, bram = make_person(), make_person()
     runner = CliRunner()
     env = {
@@ -175,6 +177,10 @@ def test_the_secretariat_attests_a_key_from_the_command_line(make_person, settin
     )
     assert b'"event":"attest"' in unb64(_log(bram)["entries"][-1]["entry"])
     assert oct(root_file.stat().st_mode & 0o777) == "0o600"
+    from core.audit import AuditEntry
+
+    entry = db_session.scalars(select(AuditEntry).where(AuditEntry.action == "attest_key")).one()
+    assert (entry.entity_id, entry.new_value) == (anna.id, anna.identity.key_id)
 
 
 def test_attest_explains_an_unknown_person_and_a_bad_root_key(make_person, settings, tmp_path):
