@@ -223,3 +223,34 @@ def test_a_file_left_by_a_crashed_upload_is_purged_after_24_hours(app, make_pers
 
     assert not orphan.exists()
     assert anna.get(f"/api/v1/blobs/{kept_id}").data == b"kept".ljust(64, b".")
+
+
+def test_a_large_upload_and_download_never_hold_the_blob_in_memory(app, make_person, settings):
+    import tracemalloc
+
+    anna = make_person()
+    size = 20 * 1024 * 1024
+    source = io.BytesIO(b"\x5a" * size)  # allocated before measuring
+    blob_id = str(uuid.uuid4())
+
+    tracemalloc.start()
+    try:
+        uploaded = anna.http.post(
+            f"/api/v1/blobs?id={blob_id}",
+            input_stream=source,
+            headers=anna.headers(),
+            environ_base={"wsgi.input_terminated": True},
+        )
+        _, upload_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        downloaded = anna.http.get(f"/api/v1/blobs/{blob_id}", buffered=False)
+        received = sum(len(chunk) for chunk in downloaded.response)
+        downloaded.close()
+        _, download_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert uploaded.status_code == 201
+    assert received == size
+    assert upload_peak < 4 * 1024 * 1024
+    assert download_peak < 4 * 1024 * 1024
