@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, session
 from flask_login import current_user
 
 from accounts.models import User
@@ -30,6 +30,9 @@ def caller() -> User:
     """The signed-in person (session cookie or bearer token); 401 otherwise."""
     if not current_user.is_authenticated:
         raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
+    if request.authorization is not None and session.get("_user_id"):
+        # A bearer request skips the CSRF check, so it must not ride on a session cookie.
+        raise Unauthenticated("send a session cookie or a bearer token, not both")
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     assert isinstance(user, User)
     return user

@@ -85,3 +85,15 @@ def test_a_disabled_persons_token_stops_working(client, enrolled, db_session):
     )
 
     assert response.status_code == 401
+
+
+def test_a_bearer_header_cannot_ride_on_a_session_cookie(client, enrolled, sign_in):
+    user = enrolled()
+    sign_in(client, user)
+
+    response = client.post(
+        "/api/v1/messages", json={}, headers={"Authorization": "Bearer lia_whatever"}
+    )
+
+    assert response.status_code == 401
+    assert client.get("/api/v1/messages").status_code == 200  # the cookie alone still works
