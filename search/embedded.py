@@ -16,11 +16,13 @@ import shutil
 import threading
 import time
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import tantivy
 
+from directory.taxonomy import load_taxonomy
 from search.analysis import LANGUAGES, QueryPlan, QueryWord, folding_analyzer, stem
 from search.analysis import stemming_analyzer as stemmer
 from search.backend import SearchDocument
@@ -29,6 +31,7 @@ from search.highlight import Highlighter
 from search.places import bounding_box, haversine_km
 from search.query import FACET_FIELDS, SearchHit, SearchPage, SearchQuery
 from search.results import build_hit
+from search.vocabulary import Vocabulary
 
 log = logging.getLogger("liaison.search.embedded")
 
@@ -41,6 +44,8 @@ EXACT = {"names": 10.0, "places": 9.0, "keywords": 8.0, "body": 5.0}
 # (field, one-typo weight, two-typo weight, prefix weight, prefix-with-typo weight)
 FUZZY = {"head": (6.0, 4.0, 7.0, 4.5), "body": (3.0, 2.0, 3.0, 2.0)}
 STEM_WEIGHT = 5.0
+VOCABULARY_REFRESH_SECONDS = 5.0
+SMALL_RESULT = 400  # up to this many matches, facets are counted in Python from bit masks
 SYNONYM_WEIGHT = 7.5
 STOPWORD_WEIGHT = 0.5
 
@@ -60,8 +65,20 @@ def _schema() -> tantivy.Schema:
     builder.add_float_field("lat", indexed=True, fast=True)
     builder.add_float_field("lon", indexed=True, fast=True)
     builder.add_text_field("has_geo", tokenizer_name="raw")
+    for name in (*FACET_FIELDS, "flags"):
+        builder.add_unsigned_field(f"fx_{name}", fast=True)
     builder.add_bytes_field("payload", stored=True)
     return builder.build()
+
+
+@cache
+def facet_codes() -> dict[str, dict[str, int]]:
+    """Bit positions of each facet's codes (taxonomy order; at most 64 per facet)."""
+    taxonomy = load_taxonomy()
+    return {
+        name: {t.code: i for i, t in enumerate(taxonomy.vocabulary(name)[:64])}
+        for name in FACET_FIELDS
+    }
 
 
 def _register(index: tantivy.Index) -> None:
@@ -91,6 +108,12 @@ def _to_tantivy(document: SearchDocument) -> tantivy.Document:
             doc.add_text(name, value)
     doc.add_text("is_24_7", "true" if document["is_24_7"] else "false")
     doc.add_text("cross_border", "true" if document["cross_border"] else "false")
+    codes = facet_codes()
+    for name in FACET_FIELDS:
+        values = document[name] if isinstance(document[name], list) else [document[name]]
+        mask = sum(1 << codes[name][v] for v in set(values) if v in codes[name])
+        doc.add_unsigned(f"fx_{name}", mask)
+    doc.add_unsigned("fx_flags", int(document["is_24_7"]) | int(document["cross_border"]) << 1)
     doc.add_text("name_sort", " ".join(folding_analyzer().analyze(document["name"])))
     if document.get("lat") is not None and document.get("lon") is not None:
         doc.add_float("lat", float(document["lat"]))
@@ -114,6 +137,9 @@ class EmbeddedBackend:
         self._index: tantivy.Index | None = None
         self._generation: str | None = None
         self._checked = 0.0
+        self._vocabulary: dict[str, Vocabulary] = {}
+        self._vocabulary_key: tuple[Any, ...] | None = None
+        self._vocabulary_built = 0.0
 
     # -- index files --------------------------------------------------------------------
 
@@ -165,6 +191,34 @@ class EmbeddedBackend:
         """True when no document has been indexed yet."""
         return self.index().searcher().num_docs == 0
 
+    def vocabulary(self, searcher: tantivy.Searcher) -> dict[str, Vocabulary]:
+        """Words of the merged fields, rebuilt after a swap, or when another process changed
+        the index (at most every few seconds: until then its new words match exactly only)."""
+        key = (self._generation, searcher.num_docs, searcher.num_segments)
+        with self._lock:
+            stale = key != self._vocabulary_key and (
+                key[0] != (self._vocabulary_key or (None,))[0]
+                or time.monotonic() - self._vocabulary_built > VOCABULARY_REFRESH_SECONDS
+            )
+            if stale or not self._vocabulary:
+                self._vocabulary = {
+                    field: Vocabulary(t for t, _ in searcher.terms_with_prefix(field, ""))
+                    for field in FUZZY
+                }
+                self._vocabulary_key, self._vocabulary_built = key, time.monotonic()
+            return self._vocabulary
+
+    def _learn(self, documents: Iterable[SearchDocument]) -> None:
+        """Add the words of documents just indexed in this process to the vocabulary."""
+        if not self._vocabulary:
+            return
+        analyzer = folding_analyzer()
+        for document in documents:
+            head = [*document["names"], *document["places"], *document["keywords"]]
+            self._vocabulary["head"].add(w for text in head for w in analyzer.analyze(text))
+            body = document["text"].values()
+            self._vocabulary["body"].add(w for text in body for w in analyzer.analyze(text))
+
     # -- writes ---------------------------------------------------------------------------
 
     def _writer(self, index: tantivy.Index) -> tantivy.IndexWriter:
@@ -192,6 +246,10 @@ class EmbeddedBackend:
                 raise
             index.reload()
             self._checked = time.monotonic()
+            if self._vocabulary:
+                self._learn(d for documents in changes.values() for d in documents)
+                fresh = index.searcher()
+                self._vocabulary_key = (self._generation, fresh.num_docs, fresh.num_segments)
 
     def upsert(self, organization_id: str, documents: Iterable[SearchDocument]) -> None:
         """Replace every document of the organisation."""
@@ -216,6 +274,7 @@ class EmbeddedBackend:
             index.reload()
             self._swap(generation)
             self._index, self._generation, self._checked = index, generation, time.monotonic()
+            self._vocabulary = {}
             return count
 
     def health(self) -> dict[str, Any]:
@@ -238,23 +297,34 @@ class EmbeddedBackend:
 
     # -- queries --------------------------------------------------------------------------
 
-    def _word_clause(self, word: QueryWord) -> tantivy.Query:
+    def _any_term(self, field: str, terms: list[str]) -> tantivy.Query:
+        """Documents holding any of ``terms`` (faster than a term-set query for a few terms)."""
+        if len(terms) == 1:
+            return tantivy.Query.term_query(self.schema, field, terms[0])
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(self.schema, field, t)) for t in terms]
+        )
+
+    def _word_clause(self, word: QueryWord, vocabulary: dict[str, Vocabulary]) -> tantivy.Query:
         schema, clauses = self.schema, []
         const, fuzzy = tantivy.Query.const_score_query, tantivy.Query.fuzzy_term_query
         for field, weight in EXACT.items():
             clauses.append(const(tantivy.Query.term_query(schema, field, word.text), weight))
         for field, (typo1, typo2, prefix, prefix_typo) in FUZZY.items():
+            for distance, terms in vocabulary[field].typos(word.text, word.budget).items():
+                found = self._any_term(field, terms)
+                clauses.append(const(found, typo1 if distance == 1 else typo2))
             if word.prefix:
-                # A prefix within the budget also covers the whole word within the budget.
-                clauses.append(const(fuzzy(schema, field, word.text, 0, True, True), prefix))
-                if word.budget:
-                    starts = fuzzy(schema, field, word.text, word.budget, True, True)
+                known = vocabulary[field].starting_with(word.text)
+                starts = (
+                    fuzzy(schema, field, word.text, 0, True, True)
+                    if known is None
+                    else self._any_term(field, known)
+                )
+                clauses.append(const(starts, prefix))
+                if word.budget and field == "head":
+                    starts = fuzzy(schema, field, word.text, 1, True, True)
                     clauses.append(const(starts, prefix_typo))
-                continue
-            if word.budget >= 1:
-                clauses.append(const(fuzzy(schema, field, word.text, 1, True, False), typo1))
-            if word.budget >= 2:
-                clauses.append(const(fuzzy(schema, field, word.text, 2, True, False), typo2))
         if len(word.text) > 3:
             for lang in LANGUAGES:
                 term = tantivy.Query.term_query(schema, f"text_{lang}", stem(word.text, lang))
@@ -277,13 +347,15 @@ class EmbeddedBackend:
                     queries.append(tantivy.Query.phrase_query(schema, field, list(form)))
         return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
 
-    def _text_query(self, plan: QueryPlan) -> tantivy.Query | None:
+    def _text_query(
+        self, plan: QueryPlan, vocabulary: dict[str, Vocabulary]
+    ) -> tantivy.Query | None:
         if not plan.words:
             return None
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         covered: set[int] = set()
         for span in plan.spans:
-            inside = [self._word_clause(w) for w in plan.words[span.start : span.end]]
+            inside = [self._word_clause(w, vocabulary) for w in plan.words[span.start : span.end]]
             words_query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in inside])
             synonym = tantivy.Query.const_score_query(
                 self._alternatives(span.alternatives), SYNONYM_WEIGHT * (span.end - span.start)
@@ -295,7 +367,7 @@ class EmbeddedBackend:
         for i, word in enumerate(plan.words):
             if i in covered:
                 continue
-            clause = self._word_clause(word)
+            clause = self._word_clause(word, vocabulary)
             if word.required:
                 clauses.append((tantivy.Occur.Must, clause))
             else:
@@ -312,7 +384,7 @@ class EmbeddedBackend:
         for name in FACET_FIELDS:
             values = query.filter_values(name)
             if values:
-                filters.append(tantivy.Query.term_set_query(schema, name, list(values)))
+                filters.append(self._any_term(name, list(values)))
         for name in ("is_24_7", "cross_border"):
             value = getattr(query, name)
             if value is not None:
@@ -351,8 +423,38 @@ class EmbeddedBackend:
         ]
 
     def _facets(
-        self, searcher: tantivy.Searcher, final: tantivy.Query
+        self, searcher: tantivy.Searcher, final: tantivy.Query, total: int
     ) -> dict[str, dict[str, int]]:
+        """Facet counts: counted here from bit masks for a few matches, else by the index."""
+        if total <= SMALL_RESULT:
+            addresses = [address for _, address in self._all(searcher, final)]
+            return self._count_masks(searcher, addresses)
+        return self._aggregate(searcher, final)
+
+    @staticmethod
+    def _count_masks(
+        searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]
+    ) -> dict[str, dict[str, int]]:
+        facets: dict[str, dict[str, int]] = {}
+        for name, codes in facet_codes().items():
+            by_bit = {1 << bit: code for code, bit in codes.items()}
+            counts: dict[str, int] = {}
+            for value in searcher.fast_field_values(f"fx_{name}", addresses):
+                mask = int(value or 0)
+                while mask:
+                    lowest = mask & -mask
+                    code = by_bit[lowest]
+                    counts[code] = counts.get(code, 0) + 1
+                    mask ^= lowest
+            facets[name] = counts
+        flags = searcher.fast_field_values("fx_flags", addresses)
+        for name, flag in (("is_24_7", 1), ("cross_border", 2)):
+            yes = sum(1 for value in flags if value and int(value) & flag)
+            facets[name] = {k: v for k, v in (("true", yes), ("false", len(flags) - yes)) if v}
+        return facets
+
+    @staticmethod
+    def _aggregate(searcher: tantivy.Searcher, final: tantivy.Query) -> dict[str, dict[str, int]]:
         spec = {
             name: {"terms": {"field": name, "size": 500}}
             for name in (*FACET_FIELDS, "is_24_7", "cross_border")
@@ -371,12 +473,13 @@ class EmbeddedBackend:
         started = time.perf_counter()
         plan = plan or plan_query(query.text, query.prefix)
         searcher = self.index().searcher()
+        vocabulary = self.vocabulary(searcher)
         filters = self._filters(query)
         current: QueryPlan | None = plan
         final = tantivy.Query.all_query()
         total = 0
         while current is not None:
-            text = self._text_query(current)
+            text = self._text_query(current, vocabulary)
             final = self._combine(text, filters)
             if query.near is not None and query.radius_km is not None:
                 final = self._within_radius(searcher, final, query)
@@ -392,7 +495,7 @@ class EmbeddedBackend:
             build_hit(data, highlighter, query.locale, distance, score)
             for score, data, distance in hits
         ]
-        facets = self._facets(searcher, final) if total else {}
+        facets = self._facets(searcher, final, total) if total else {}
         return self._result(query, page_hits, facets, total, started)
 
     def _within_radius(

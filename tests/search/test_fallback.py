@@ -1,0 +1,73 @@
+"""When the configured Meilisearch cannot be reached, search answers from the embedded index."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import pytest
+
+from core.app import create_app
+from core.outbox import enqueue
+from search.query import SearchQuery
+
+from .conftest import demo_records, organization_from_record
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local port nobody listens on: connecting is refused for real."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def meili_app(settings, closed_port):
+    app = create_app(
+        settings.replace(search_backend="meilisearch", meili_url=f"http://127.0.0.1:{closed_port}")
+    )
+    app.config["TESTING"] = True
+    database = app.extensions["liaison.db"]
+    with database.session() as session:
+        for record in demo_records():
+            organization = organization_from_record(record)
+            session.add(organization)
+            session.flush()
+            enqueue(session, organization.id)
+        session.commit()
+    yield app
+    database.dispose()
+
+
+def test_search_falls_back_to_the_embedded_index_and_logs_it(meili_app, caplog):
+    service = meili_app.extensions["liaison.search"]
+    with caplog.at_level(logging.WARNING, logger="liaison.search"):
+        page = service.search(SearchQuery(text="opvnag antwerpen", audience="public"))
+    assert [h.ref for h in page.hits] == ["be-payoke"]
+    assert page.backend == "embedded"
+    assert any("Meilisearch is unreachable" in r.getMessage() for r in caplog.records)
+
+
+def test_api_and_page_answer_normally_while_meilisearch_is_down(meili_app):
+    client = meili_app.test_client()
+    response = client.get("/api/v1/search?q=shelter&near=Maastricht")
+    assert response.status_code == 200
+    assert response.get_json()["hits"][0]["ref"] == "be-surya"
+    page = client.get("/search?q=payoke")
+    assert page.status_code == 200
+    assert b"Payoke" in page.data
+
+
+def test_health_check_says_search_is_degraded(meili_app, closed_port):
+    body = meili_app.test_client().get("/api/v1/health").get_json()
+    assert body["status"] == "degraded"
+    assert body["search"]["backend"] == "meilisearch"
+    assert body["search"]["serving"] == "embedded"
+    assert str(closed_port) in body["search"]["meilisearch"]["detail"]
+
+
+def test_health_check_is_ok_on_the_embedded_default(client):
+    body = client.get("/api/v1/health").get_json()
+    assert body == {"status": "ok", "search": body["search"]}
+    assert body["search"]["backend"] == "embedded"

@@ -1,0 +1,206 @@
+// Liaison's browser messaging client: one page whose views switch without reloading, so that
+// keys unlocked once stay in memory for the page's life (and never anywhere else).
+import { loadSodium, safetyNumber } from "../crypto/index.mjs";
+import { ApiError } from "./api.mjs";
+import { Keyring, MIN_PASSPHRASE } from "./keys.mjs";
+import { Trust } from "./trust.mjs";
+import { Mailbox } from "./mailbox.mjs";
+import { Composer } from "./compose.mjs";
+
+const root = document.getElementById("messaging");
+const T = JSON.parse(document.getElementById("messaging-strings").textContent);
+const $ = (id) => document.getElementById(id);
+const PANELS = ["unlock-panel", "setup-panel", "recovery-panel", "keys-panel", "inbox-panel",
+  "thread-panel", "compose-panel", "person-panel"];
+
+const ui = {
+  T,
+  status(text) { $("status").textContent = text || ""; },
+  problem(text) {
+    const box = $("problem");
+    box.textContent = text || "";
+    box.hidden = !text;
+  },
+  explain(error) {
+    if (error instanceof ApiError && error.status === 429) return T.rateLimited;
+    return T.error;
+  },
+  show(...ids) {
+    for (const id of PANELS) $(id).hidden = !ids.includes(id);
+    const first = $(ids[0]);
+    if (first) first.querySelector("h2")?.focus?.();
+  },
+};
+
+const state = { sodium: null, keyring: null, trust: null, mailbox: null, composer: null };
+
+function route() {
+  const path = window.location.pathname;
+  let match;
+  if (path === "/messages") return { view: "inbox" };
+  if (path === "/messages/compose") return { view: "compose" };
+  if (path === "/messages/keys") return { view: "keys" };
+  if ((match = path.match(/^\/messages\/threads\/([0-9a-f-]{36})$/))) return { view: "thread", item: match[1] };
+  if ((match = path.match(/^\/messages\/people\/([0-9a-f-]{36})$/))) return { view: "person", item: match[1] };
+  return { view: "inbox" };
+}
+
+/** Move within the client without a reload (a reload would drop the unlocked keys). */
+export function navigate(path, extra = null) {
+  window.history.pushState({}, "", path);
+  render(extra);
+}
+
+async function render(extra = null) {
+  ui.problem("");
+  const { view, item } = route();
+  for (const link of document.querySelectorAll("[data-nav]")) {
+    if (link.dataset.nav === view) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  if (!state.keyring.unlocked) {
+    const status = await state.keyring.status();
+    if (!status.current) return showSetup();
+    ui.status(T.locked);
+    return ui.show("unlock-panel");
+  }
+  try {
+    if (view === "keys") return showKeys();
+    if (view === "compose") { ui.show("compose-panel"); return state.composer.open(extra); }
+    if (view === "thread") { ui.show("thread-panel"); return await state.mailbox.thread(item); }
+    if (view === "person") { ui.show("person-panel"); return await showPerson(item); }
+    ui.show("inbox-panel");
+    return await state.mailbox.inbox();
+  } catch (error) {
+    ui.problem(ui.explain(error));
+  }
+}
+
+function showSetup() {
+  ui.status(T.noKeys);
+  ui.show("setup-panel");
+}
+
+function showKeys() {
+  ui.show("keys-panel");
+  $("my-fingerprint").textContent = state.keyring.fingerprint;
+}
+
+async function showPerson(userId) {
+  const entry = await state.trust.person(userId);
+  $("person-name").textContent = entry.name;
+  const trust = state.trust.trustOf(entry);
+  $("person-trust").textContent = T[`trust.${trust.level}`];
+  const theirs = entry.current ? entry.current.fingerprint : "—";
+  $("person-fingerprint").textContent = theirs;
+  $("person-my-fingerprint").textContent = state.keyring.fingerprint;
+  $("person-safety").textContent = entry.current ? safetyNumber(theirs, state.keyring.fingerprint) : "—";
+  $("person-verify").disabled = !entry.current;
+  $("person-verify").onclick = null;
+  $("person-verify").dataset.user = userId;
+}
+
+/** Show a recovery key once; on confirmation run `commit` and continue. */
+function showRecovery(recoveryKey, commit) {
+  ui.show("recovery-panel");
+  $("recovery-key").textContent = recoveryKey;
+  ui.status(T.recoveryShown);
+  const form = $("recovery-form");
+  form.onsubmit = null;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!$("recovery-saved").checked) return ui.problem(T.confirmSaved);
+    try {
+      await commit();
+      $("recovery-key").textContent = "";
+      $("recovery-saved").checked = false;
+      ui.status(T.setupDone);
+      navigate("/messages");
+    } catch (error) {
+      ui.problem(ui.explain(error));
+    }
+  }, { once: true });
+}
+
+function wire() {
+  $("unlock-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const field = $("unlock-secret");
+    ui.problem("");
+    ui.status(T.unlocking);
+    try {
+      await state.keyring.unlock(field.value);
+      field.value = "";
+      ui.status(T.unlocked);
+      render();
+    } catch (error) {
+      ui.status("");
+      ui.problem(error instanceof ApiError ? ui.explain(error) : T.wrongSecret);
+      field.focus();
+    }
+  });
+  $("setup-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const one = $("setup-passphrase").value;
+    const two = $("setup-passphrase2").value;
+    if (one.length < MIN_PASSPHRASE) return ui.problem(T.passphraseShort);
+    if (one !== two) return ui.problem(T.passphraseMismatch);
+    ui.problem("");
+    ui.status(T.generating);
+    try {
+      const prepared = await state.keyring.prepare(one);
+      $("setup-passphrase").value = "";
+      $("setup-passphrase2").value = "";
+      showRecovery(prepared.recoveryKey, prepared.commit);
+    } catch (error) {
+      ui.problem(ui.explain(error));
+    }
+  });
+  $("rotate-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    ui.status(T.generating);
+    try {
+      const prepared = await state.keyring.prepare($("rotate-passphrase").value);
+      $("rotate-passphrase").value = "";
+      showRecovery(prepared.recoveryKey, async () => { await prepared.commit(); ui.status(T.rotated); });
+    } catch (error) {
+      ui.status("");
+      ui.problem(error instanceof ApiError ? ui.explain(error) : T.wrongSecret);
+    }
+  });
+  $("person-verify").addEventListener("click", async () => {
+    const entry = await state.trust.person($("person-verify").dataset.user);
+    state.trust.markInPerson(entry);
+    ui.status(T.verifiedSaved);
+    $("person-trust").textContent = T["trust.inPerson"];
+  });
+  // in-app links keep the page (and the unlocked keys)
+  root.addEventListener("click", (event) => {
+    const link = event.target.closest("a[href^='/messages']");
+    if (!link || event.defaultPrevented || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    navigate(link.getAttribute("href"));
+  });
+  window.addEventListener("popstate", () => render());
+}
+
+async function main() {
+  ui.status(T.loading);
+  try {
+    state.sodium = await loadSodium();
+  } catch {
+    ui.problem(T.error);
+    return;
+  }
+  const me = root.dataset.user;
+  state.keyring = new Keyring(state.sodium, me);
+  state.trust = new Trust(state.sodium, me, root.dataset.rootPk);
+  state.mailbox = new Mailbox(state, ui, navigate);
+  state.composer = new Composer(state, ui, navigate);
+  wire();
+  ui.status("");
+  root.dataset.ready = "1";
+  await render();
+}
+
+main();

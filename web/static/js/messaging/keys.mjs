@@ -1,0 +1,72 @@
+// The person's own keys: set-up, unlock and rotation. Secret keys live in this module's memory
+// only, for the life of the page; nothing secret is written to storage, URLs or logs.
+import {
+  b64, createBackup, fingerprint, generate, openWithPassphrase, openWithRecoveryKey,
+  publicationSignature, unb64,
+} from "../crypto/index.mjs";
+import { api } from "./api.mjs";
+
+export const MIN_PASSPHRASE = 12;
+
+export class Keyring {
+  constructor(sodium, userId) {
+    this.sodium = sodium;
+    this.userId = userId;
+    this.keys = null; // current key first, older keys after
+    this.version = 0;
+  }
+
+  get unlocked() { return this.keys !== null; }
+  get current() { return this.keys[0]; }
+  get fingerprint() { return fingerprint(this.sodium, this.current.signPk, this.current.boxPk); }
+
+  /** What the server holds: {current, backup_version}. */
+  async status() { return api("GET", "/keys/me"); }
+
+  /** Open the stored backup with the passphrase or the recovery key. */
+  async unlock(secret) {
+    const bundle = JSON.parse(await api("GET", "/keys/backup", { expect: "text" }));
+    const trimmed = secret.trim();
+    let keys = null;
+    let recovery = null;
+    try { recovery = unb64(this.sodium, trimmed.replace(/[\s-]/g, ""), 32); } catch { recovery = null; }
+    if (recovery) {
+      try { keys = openWithRecoveryKey(this.sodium, bundle, recovery, this.version); } catch { keys = null; }
+    }
+    if (!keys) keys = openWithPassphrase(this.sodium, bundle, secret, this.version);
+    const me = await this.status();
+    if (!me.current || me.current.key_id !== keys[0].keyId) {
+      throw new Error("the backup's current key is not the published one");
+    }
+    this.keys = keys;
+    this.version = bundle.version;
+    return keys;
+  }
+
+  /** A new identity (first set-up or rotation) sealed into a new backup version; returns the
+   * recovery key to show once and a commit() that uploads the backup, then publishes the key. */
+  async prepare(passphrase) {
+    const status = await this.status();
+    let older = [];
+    if (status.current) {
+      // rotation: the stored backup must open with this passphrase; its keys are kept
+      const bundle = JSON.parse(await api("GET", "/keys/backup", { expect: "text" }));
+      older = openWithPassphrase(this.sodium, bundle, passphrase, this.version);
+    }
+    const identity = generate(this.sodium, this.userId);
+    const keys = [identity, ...older];
+    const version = (status.backup_version || 0) + 1;
+    const { bundle, recoveryKey } = createBackup(this.sodium, keys, passphrase, version);
+    const commit = async () => {
+      await api("PUT", "/keys/backup", { raw: JSON.stringify(bundle) });
+      await api("POST", "/keys", { json: {
+        key_id: identity.keyId, sign_pk: b64(this.sodium, identity.signPk),
+        box_pk: b64(this.sodium, identity.boxPk), created_at: identity.createdAt,
+        pub_sig: b64(this.sodium, publicationSignature(this.sodium, identity)),
+      } });
+      this.keys = keys;
+      this.version = version;
+    };
+    return { recoveryKey: b64(this.sodium, recoveryKey), commit };
+  }
+}
