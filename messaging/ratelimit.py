@@ -26,7 +26,9 @@ class RateLimiter:
         self._calls = 0
 
     def hit(self, key: str, what: str) -> None:
-        """Count one event for ``key``; raises ``RateLimited`` past the limit."""
+        """Count one event for ``key``; raises ``RateLimited`` past the limit (0 means none)."""
+        if self.per_minute <= 0:
+            return
         now = time.monotonic()
         with self._lock:
             self._calls += 1
