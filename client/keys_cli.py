@@ -1,5 +1,6 @@
-"""``liaison-client keys``: set up, unlock, show and verify keys, against local files (the
-relay commands will upload and fetch the same documents)."""
+"""``liaison-client keys``: set up, unlock, show and verify keys. Signed in (``login``), init
+uploads the backup and the public key and unlock opens the server's backup; without a relay
+they work on local files only."""
 
 from __future__ import annotations
 
@@ -11,25 +12,24 @@ from pathlib import Path
 import click
 
 from client.backup import MIN_MEM, MIN_OPS
+from client.cli_support import HOME, PASSPHRASE_ENV, ROOT_KEY_ENV, home_of, refusals
 from client.encoding import b64, is_uuid, unb64
 from client.errors import CryptoError
 from client.identity import safety_number
-from client.keystore import (
-    KeyStore,
-    attested,
-    default_home,
-    fingerprints_match,
-    read_public_key,
-)
-
-HOME = click.option(
-    "--home", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Key directory (default: $LIAISON_CLIENT_HOME or ~/.config/liaison-client).",
-)  # fmt: skip
+from client.keystore import KeyStore, attested, fingerprints_match, read_public_key
+from client.mailbox import Mailbox
+from client.session import LocalState
 
 
 def _store(home: Path | None) -> KeyStore:
-    return KeyStore(home or default_home())
+    return KeyStore(home_of(home))
+
+
+def _signed_in(home: Path | None) -> Mailbox | None:
+    state = LocalState.load(home_of(home))
+    if not state.token or not state.base_url:
+        return None
+    return Mailbox.open(home_of(home))
 
 
 def _fail(error: CryptoError) -> None:
@@ -43,18 +43,26 @@ def keys() -> None:
 
 
 @keys.command("init")
-@click.option("--user", "user_id", required=True, help="Your Liaison user id.")
+@click.option("--user", "user_id", help="Your Liaison user id (default: who signed in).")
 @click.option(
     "--passphrase", prompt="Key passphrase (not your login password)", hide_input=True,
-    confirmation_prompt=True, envvar="LIAISON_CLIENT_PASSPHRASE",
+    confirmation_prompt=True, envvar=PASSPHRASE_ENV,
 )  # fmt: skip
 @click.option("--ops", default=MIN_OPS, show_default=True, help="Argon2id passes.")
 @click.option("--mem", default=MIN_MEM, show_default=True, help="Argon2id memory in bytes.")
 @HOME
-def init(user_id: str, passphrase: str, ops: int, mem: int, home: Path | None) -> None:
-    """Generate your identity and its encrypted backup; shows the recovery key once."""
+def init(user_id: str | None, passphrase: str, ops: int, mem: int, home: Path | None) -> None:
+    """Generate your identity and its encrypted backup, upload both when signed in; shows the
+    recovery key once."""
+    mailbox = _signed_in(home)
+    if user_id is None and mailbox is not None:
+        user_id = mailbox.user_id
+    if user_id is None:
+        raise click.BadParameter("sign in first (login), or give --user", param_hint="--user")
     if not is_uuid(user_id):
         raise click.BadParameter("a user id is a lowercase UUID", param_hint="--user")
+    if mailbox is not None and user_id != mailbox.user_id:
+        raise click.BadParameter("this is not who signed in", param_hint="--user")
     if len(passphrase) < 12:
         raise click.BadParameter("use at least 12 characters", param_hint="--passphrase")
     store = _store(home)
@@ -64,6 +72,10 @@ def init(user_id: str, passphrase: str, ops: int, mem: int, home: Path | None) -
         _fail(error)
     public = store.own_public_key()
     click.echo(f"Key {public.key_id} created in {store.home}")
+    if mailbox is not None:
+        with refusals():
+            mailbox.publish_keys()
+        click.echo(f"Published to {mailbox.state.base_url} with the encrypted backup")
     click.echo(f"Fingerprint: {public.fingerprint}")
     click.echo("Recovery key (write it down now; it is not shown again):")
     click.echo(f"  {b64(recovery_key)}")
@@ -77,15 +89,20 @@ def init(user_id: str, passphrase: str, ops: int, mem: int, home: Path | None) -
 )  # fmt: skip
 @HOME
 def unlock(use_recovery: bool, backup_file: Path | None, home: Path | None) -> None:
-    """Open your key backup with the passphrase or the recovery key."""
+    """Open your key backup with the passphrase or the recovery key (signed in: the backup
+    stored on the relay, which then replaces the local one)."""
     store = _store(home)
     bundle = json.loads(backup_file.read_text(encoding="utf-8")) if backup_file else None
+    mailbox = _signed_in(home)
+    if bundle is None and mailbox is not None:
+        with refusals():
+            bundle = mailbox.client.get_backup()
     try:
         if use_recovery:
             secret = click.prompt("Recovery key", hide_input=True).strip()
             opened = store.unlock(recovery_key=unb64(secret, 32, "recovery key"), bundle=bundle)
         else:
-            passphrase = os.environ.get("LIAISON_CLIENT_PASSPHRASE") or click.prompt(
+            passphrase = os.environ.get(PASSPHRASE_ENV) or click.prompt(
                 "Key passphrase", hide_input=True
             )
             opened = store.unlock(passphrase=passphrase, bundle=bundle)
@@ -114,22 +131,33 @@ def show(as_json: bool, home: Path | None) -> None:
 
 
 @keys.command("verify")
-@click.argument("key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("person")
 @click.option("--fingerprint", "heard", help="The fingerprint the person read to you.")
 @click.option("--accept-change", is_flag=True, help="Acknowledge that this person's key changed.")
 @click.option(
-    "--root-key", envvar="LIAISON_ROOT_KEY",
+    "--root-key", envvar=ROOT_KEY_ENV,
     help="The secretariat's root public key (base64url), to check an attestation in the file.",
 )  # fmt: skip
 @HOME
 def verify(
-    key_file: Path, heard: str | None, accept_change: bool, root_key: str | None,
+    person: str, heard: str | None, accept_change: bool, root_key: str | None,
     home: Path | None,
 ) -> None:  # fmt: skip
-    """Check another person's published key, show the safety number, and pin it."""
+    """Check another person's key (a key file, or a user id or e-mail address on the relay,
+    checked against the key log), show the safety number, and pin it."""
     store = _store(home)
+    key_file = Path(person)
+    mailbox = None if key_file.is_file() else _signed_in(home)
+    if mailbox is None and not key_file.is_file():
+        raise click.BadParameter("no such key file (sign in to look people up)")
     try:
-        document = json.loads(key_file.read_text(encoding="utf-8"))
+        if mailbox is not None:
+            with refusals():
+                found = mailbox.person(person, accept_change=accept_change)
+                document = _served_document(mailbox, found.user_id)
+        else:
+            document = json.loads(key_file.read_text(encoding="utf-8"))
+        root_key = root_key or (mailbox.state.root_pk if mailbox else None)
         key = read_public_key(document)
         click.echo(f"{key.user_id}: key {key.key_id}, fingerprint {key.fingerprint}")
         trust = "unverified"
@@ -149,3 +177,8 @@ def verify(
         click.echo("Error: the key file is not JSON", err=True)
         sys.exit(1)
     click.echo(f"Pinned; trust: {pin.trust.replace('-', ' ')}")
+
+
+def _served_document(mailbox: Mailbox, user_id: str) -> dict[str, object]:
+    current = mailbox.client.keys_of(user_id)["current"]
+    return {**current, "user_id": current["user"]}

@@ -33,9 +33,12 @@ class KeyStoreError(CryptoError):
 
 
 def default_home() -> Path:
-    """``$LIAISON_CLIENT_HOME``, else ``$XDG_CONFIG_HOME/liaison-client`` (``~/.config``)."""
-    if os.environ.get("LIAISON_CLIENT_HOME"):
-        return Path(os.environ["LIAISON_CLIENT_HOME"])
+    """``$LIAISONCLIENT_HOME``, else ``$XDG_CONFIG_HOME/liaison-client`` (``~/.config``).
+
+    Not a ``LIAISON_*`` name: the server refuses unknown ``LIAISON_*`` variables, and a client
+    is often run from the same shell as a server."""
+    if os.environ.get("LIAISONCLIENT_HOME"):
+        return Path(os.environ["LIAISONCLIENT_HOME"])
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "liaison-client"
 

@@ -1,0 +1,232 @@
+"""The relay's HTTP API on ``requests``: sign-in, keys, key log, backups, messages and blobs.
+
+Plain JSON in and out; the checks that make the answers trustworthy live in ``client.mailbox``.
+Blobs travel streamed in both directions, so no attachment is ever held whole in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from client.blobs import Readable
+
+TIMEOUT = 60.0
+
+
+class ApiError(Exception):
+    """The relay refused a request or could not be reached; ``check`` names why."""
+
+    def __init__(self, status: int, check: str, detail: str) -> None:
+        super().__init__(f"{detail} ({check})" if detail else check)
+        self.status = status
+        self.check = check
+        self.detail = detail
+
+
+class _StreamBody:
+    """A request body read piece by piece from an iterator, with its length known in advance
+    (so that ``requests`` sends Content-Length instead of chunked encoding)."""
+
+    def __init__(self, pieces: Iterable[bytes], length: int) -> None:
+        self.pieces = iter(pieces)
+        self.length = length
+        self.buffer = b""
+
+    def __len__(self) -> int:
+        return self.length
+
+    def read(self, size: int = -1, /) -> bytes:
+        while size < 0 or len(self.buffer) < size:
+            piece = next(self.pieces, None)
+            if piece is None:
+                break
+            self.buffer += piece
+        if size < 0:
+            size = len(self.buffer)
+        out, self.buffer = self.buffer[:size], self.buffer[size:]
+        return out
+
+
+class Client:
+    """One relay at ``base_url`` (e.g. ``https://liaison.example``), optionally with a token."""
+
+    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = TIMEOUT):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.http = requests.Session()
+        self.http.headers["User-Agent"] = "liaison-client/1"
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}/api/v1{path}"
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Send one request; raises ApiError for a refusal or an unreachable relay."""
+        headers = {**self._headers(), **kwargs.pop("headers", {})}
+        try:
+            response = self.http.request(
+                method, self._url(path), headers=headers, timeout=self.timeout, **kwargs
+            )
+        except requests.RequestException as error:
+            raise ApiError(0, "unreachable", f"cannot reach {self.base_url}: {error}") from error
+        if response.status_code >= 400:
+            raise _refusal(response)
+        return response
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A request whose answer is JSON."""
+        response = self.request(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError as error:
+            raise ApiError(
+                response.status_code, "not-json", "the relay answered non-JSON"
+            ) from error
+
+    # Signing in
+    def login(self, email: str, password: str, totp_code: str, label: str = "") -> dict[str, Any]:
+        """Exchange e-mail, password and TOTP (or recovery) code for a bearer token, kept here."""
+        payload = {"email": email, "password": password, "code": totp_code, "label": label}
+        answer = self.json("POST", "/auth/token", json=payload)
+        self.token = str(answer["token"])
+        return dict(answer)
+
+    def logout(self) -> None:
+        """Revoke the token this client holds."""
+        if self.token:
+            self.request("DELETE", "/auth/token")
+            self.token = None
+
+    # Keys
+    def me(self) -> dict[str, Any]:
+        """Who the token belongs to, their current key and stored backup version."""
+        return dict(self.json("GET", "/keys/me"))
+
+    def publish_key(self, document: dict[str, str]) -> dict[str, Any]:
+        """Publish a public identity (with ``pub_sig``); it becomes the current key."""
+        return dict(self.json("POST", "/keys", json=document))
+
+    def put_backup(self, bundle: dict[str, Any]) -> dict[str, Any]:
+        """Store a new version of the encrypted key backup."""
+        return dict(self.json("PUT", "/keys/backup", json=bundle))
+
+    def get_backup(self) -> Any:
+        """The stored encrypted key backup."""
+        return self.json("GET", "/keys/backup")
+
+    def keys_of(self, user_id: str) -> dict[str, Any]:
+        """A person's keys as the directory serves them (unchecked)."""
+        return dict(self.json("GET", f"/users/{quote(user_id, safe='')}/keys"))
+
+    def lookup(self, email: str) -> dict[str, Any]:
+        """A person's keys found by e-mail address (unchecked)."""
+        return dict(self.json("GET", "/users/lookup", params={"email": email}))
+
+    def recipients(self, organisation: str) -> dict[str, Any]:
+        """An organisation's contact points with their keys (unchecked)."""
+        return dict(self.json("GET", f"/organizations/{quote(organisation, safe='')}/recipients"))
+
+    def key_log(self, since: int) -> dict[str, Any]:
+        """Key-log entries after ``since`` with their signed heads, and the latest head."""
+        return dict(self.json("GET", "/key-log", params={"since": since}))
+
+    # Messages
+    def post_message(
+        self, envelope: dict[str, Any], blobs: Iterable[str] = (), *, retries: int = 3
+    ) -> dict[str, Any]:
+        """Post an envelope; retried on a lost connection (the relay treats the same bytes as
+        the same message, so a retry never duplicates it)."""
+        blob_ids = list(blobs)
+        document = {"envelope": envelope, "blobs": blob_ids} if blob_ids else envelope
+        for attempt in range(retries + 1):
+            try:
+                return dict(self.json("POST", "/messages", json=document))
+            except ApiError as error:
+                if error.check != "unreachable" or attempt == retries:
+                    raise
+                time.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def messages(
+        self, box: str = "inbox", cursor: str | None = None, limit: int = 50,
+        unacknowledged: bool = False,
+    ) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+        """One page of the inbox (or ``box="sent"``) and the cursor of the next page."""
+        params: dict[str, Any] = {"box": box, "limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        if unacknowledged:
+            params["unacknowledged"] = "1"
+        answer = self.json("GET", "/messages", params=params)
+        return list(answer["messages"]), answer.get("next")
+
+    def iter_messages(self, box: str = "inbox", unacknowledged: bool = False) -> Iterator[dict]:
+        """Every message of a box, following the cursor page by page."""
+        cursor = None
+        while True:
+            page, cursor = self.messages(box, cursor, unacknowledged=unacknowledged)
+            yield from page
+            if not cursor:
+                return
+
+    def message(self, message_id: str) -> dict[str, Any]:
+        """One message with its envelope (its sender also gets ``recipients``)."""
+        return dict(self.json("GET", f"/messages/{quote(message_id, safe='')}"))
+
+    def ack(self, message_id: str) -> dict[str, Any]:
+        """Record that this client has the message."""
+        return dict(self.json("POST", f"/messages/{quote(message_id, safe='')}/ack"))
+
+    def mark_read(self, message_id: str) -> dict[str, Any]:
+        """Record that the message was opened (its sender sees it)."""
+        return dict(self.json("POST", f"/messages/{quote(message_id, safe='')}/read"))
+
+    def delete(self, message_id: str) -> None:
+        """Delete this person's own copy."""
+        self.request("DELETE", f"/messages/{quote(message_id, safe='')}")
+
+    # Blobs
+    def upload_blob(self, blob_id: str, pieces: Iterable[bytes], length: int) -> dict[str, Any]:
+        """Upload a blob of ``length`` bytes from an iterator of pieces, streamed."""
+        body = _StreamBody(pieces, length)
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(length)}
+        return dict(self.json("POST", "/blobs", params={"id": blob_id}, data=body, headers=headers))
+
+    @contextmanager
+    def download_blob(self, blob_id: str) -> Iterator[tuple[Readable, int]]:
+        """The blob's bytes as a readable stream and its length (use in a ``with``)."""
+        response = self.request("GET", f"/blobs/{quote(blob_id, safe='')}", stream=True)
+        try:
+            length = int(response.headers.get("Content-Length", "-1"))
+            response.raw.decode_content = True
+            yield response.raw, length
+        finally:
+            response.close()
+
+
+def _refusal(response: requests.Response) -> ApiError:
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict):
+        check = str(answer.get("check") or _CHECKS.get(response.status_code, "refused"))
+        detail = str(answer.get("detail") or answer.get("error") or "")
+        return ApiError(response.status_code, check, detail)
+    return ApiError(
+        response.status_code, _CHECKS.get(response.status_code, "refused"),
+        f"the relay answered {response.status_code} {response.reason}",
+    )  # fmt: skip
+
+
+_CHECKS = {400: "malformed", 401: "not-signed-in", 403: "forbidden", 404: "not-found",
+           409: "conflict", 413: "too-large", 429: "rate-limited"}  # fmt: skip
