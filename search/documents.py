@@ -17,7 +17,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from directory.models import Location, Organization
 from directory.taxonomy import TaxonomyData, load_taxonomy
-from directory.visibility import can_see_child, can_see_organization, viewer_for_audience
+from directory.visibility import (
+    can_see,
+    can_see_child,
+    can_see_organization,
+    viewer_for_audience,
+)
 from search.analysis import LANGUAGES
 from search.backend import SearchDocument
 from search.places import Gazetteer
@@ -124,10 +129,18 @@ def documents_for(
 ) -> list[SearchDocument]:
     """The organisation's documents, one per distinct view, each listing its ``audiences``."""
     taxonomy = taxonomy or load_taxonomy()
+    audiences = [a for a in AUDIENCES if can_see_organization(viewer_for_audience(a), organization)]
+    if not audiences:
+        return []
+    widest = viewer_for_audience(audiences[0])
+    children = [s.visibility for s in organization.services]
+    children += [loc.visibility for loc in organization.locations]
+    if all(can_see(widest, visibility) for visibility in children):
+        # Every audience sees the same: one document (the usual case, and much faster).
+        document = _document(organization, audiences[0], taxonomy, places)
+        return [{"doc_id": f"{organization.id}_{audiences[0]}", **document, "audiences": audiences}]
     merged: dict[str, SearchDocument] = {}
-    for audience in AUDIENCES:
-        if not can_see_organization(viewer_for_audience(audience), organization):
-            continue
+    for audience in audiences:
         document = _document(organization, audience, taxonomy, places)
         key = json.dumps(document, sort_keys=True, default=str)
         if key in merged:

@@ -423,12 +423,21 @@ class EmbeddedBackend:
         ]
 
     def _facets(
-        self, searcher: tantivy.Searcher, final: tantivy.Query, total: int
+        self,
+        searcher: tantivy.Searcher,
+        final: tantivy.Query,
+        total: int,
+        first: list[tuple[Any, tantivy.DocAddress]],
     ) -> dict[str, dict[str, int]]:
-        """Facet counts: counted here from bit masks for a few matches, else by the index."""
+        """Facet counts: counted here from bit masks for a few matches, else by the index.
+
+        ``first`` holds the first hits already found; when they are all of them, the query
+        is not evaluated again.
+        """
         if total <= SMALL_RESULT:
-            addresses = [address for _, address in self._all(searcher, final)]
-            return self._count_masks(searcher, addresses)
+            if len(first) < total:
+                first = searcher.search(final, limit=total, count=False).hits
+            return self._count_masks(searcher, [address for _, address in first])
         return self._aggregate(searcher, final)
 
     @staticmethod
@@ -495,7 +504,7 @@ class EmbeddedBackend:
             build_hit(data, highlighter, query.locale, distance, score)
             for score, data, distance in hits
         ]
-        facets = self._facets(searcher, final, total) if total else {}
+        facets = self._facets(searcher, final, total, first.hits) if total else {}
         return self._result(query, page_hits, facets, total, started)
 
     def _within_radius(

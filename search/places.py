@@ -71,9 +71,17 @@ class Gazetteer:
     def __init__(self, places: list[Place], names: dict[str, int]) -> None:
         self.places = places
         self._names = names
+        self._found: dict[str, Place | None] = {}
 
     def find(self, name: str) -> Place | None:
         """The most populous Benelux town known by ``name``, or None."""
+        if name not in self._found:
+            if len(self._found) > 10_000:
+                self._found.clear()
+            self._found[name] = self._find(name)
+        return self._found[name]
+
+    def _find(self, name: str) -> Place | None:
         key = fold(name)
         for part in (key, *[fold(p) for p in re.split(r"[/,]", name) if p.strip()]):
             index = self._names.get(part)

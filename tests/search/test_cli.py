@@ -21,8 +21,7 @@ def run(settings, demo):
     }
 
     def invoke(*args: str):
-        result = CliRunner(env=env).invoke(cli, list(args), catch_exceptions=False)
-        return result
+        return CliRunner(env=env).invoke(cli, list(args), catch_exceptions=False)
 
     return invoke
 

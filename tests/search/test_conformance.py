@@ -15,7 +15,7 @@ import requests
 from core.app import create_app
 from search.query import GeoPoint, SearchQuery
 
-from .conftest import organization_from_record, demo_records, refs
+from .conftest import demo_records, organization_from_record, refs
 
 MEILI_URL = os.environ.get("LIAISON_MEILI_URL", "")
 

@@ -90,7 +90,7 @@ def test_sort_by_name(demo, find):
 
 
 def test_the_query_model_rejects_nonsense():
-    with pytest.raises(InvalidQuery, match="radius_km needs a place"):
-        from search.query import SearchQuery
+    from search.query import SearchQuery
 
+    with pytest.raises(InvalidQuery, match="radius_km needs a place"):
         SearchQuery(radius_km=10)

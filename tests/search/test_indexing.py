@@ -69,8 +69,8 @@ def test_reindex_rebuilds_from_the_database_and_empties_the_outbox(
 
 
 def test_a_fresh_index_is_built_from_the_database_on_first_search(app, db_session, settings):
-    from search.service import SearchService
     from search.query import SearchQuery
+    from search.service import SearchService
 
     from .conftest import demo_records, organization_from_record
 

@@ -15,7 +15,8 @@ def test_page_works_without_javascript(client, demo):
     assert 'href="/organisations/be-payoke"' in html
     assert "<mark>" in html
     assert re.search(r'<script type="module" nonce="[^"]+" src="/static/js/search.js">', html)
-    assert "onclick" not in html and "oninput" not in html
+    assert "onclick" not in html
+    assert "oninput" not in html
 
 
 def test_facets_are_checkboxes_with_labels_in_the_readers_language(client, demo):
@@ -35,7 +36,8 @@ def test_checked_filters_stay_checked_and_narrow_the_results(client, demo):
 def test_distance_and_badges_are_shown(client, demo):
     html = client.get("/search?q=shelter&near=Maastricht").get_data(as_text=True)
     assert "25.2 km" in html
-    assert "badge-24-7" in html and "badge-cross-border" in html
+    assert "badge-24-7" in html
+    assert "badge-cross-border" in html
 
 
 def test_empty_state_helps(client, demo):
