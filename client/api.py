@@ -153,7 +153,7 @@ class Client:
             except ApiError as error:
                 if error.check != "unreachable" or attempt == retries:
                     raise
-                time.sleep(0.2 * 2**attempt)
+                time.sleep(min(0.2 * 2**attempt, 2.0))
         raise AssertionError("unreachable")  # pragma: no cover
 
     def messages(
