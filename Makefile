@@ -65,6 +65,7 @@ format: install ## apply ruff format and safe fixes
 
 bench: install ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/relay.py
 
 VECTORS ?= ../shared/specs/vectors/envelope-v1.json
 selftest: install ## check a vector file in Python and in the browser module under Node (VECTORS=FILE)

@@ -1,0 +1,399 @@
+"""Relay benchmark (not a test): posting a 4 KB envelope to 3 recipients with 50 concurrent
+clients through gunicorn (2 workers), on SQLite and on PostgreSQL, beside a baseline route that
+only inserts the same bytes into the same table (``bench/relay_wsgi.py``, the benchmark's own
+wiring), in the same run; then a 200 MB attachment uploaded and downloaded with the Python
+client, with the server workers' peak memory.
+
+Writes the relay section of ``docs/benchmarks.md``. Run: ``make bench`` or
+``.venv/bin/python bench/relay.py [--messages 20] [--attachment-mb 200] [--no-postgres]``.
+PostgreSQL: ``--postgres postgresql://postgres@127.0.0.1:5432/liaison_bench_relay`` (default;
+the database is created when missing and its schema is wiped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+
+from accounts.api_tokens import issue_token  # noqa: E402
+from accounts.models import Role, User  # noqa: E402
+from client.api import Client  # noqa: E402
+from client.encoding import b64  # noqa: E402
+from client.identity import Identity, generate  # noqa: E402
+from client.keystore import KeyStore  # noqa: E402
+from client.mailbox import Mailbox  # noqa: E402
+from client.messages import seal  # noqa: E402
+from client.session import LocalState  # noqa: E402
+from config import load_settings  # noqa: E402
+from core import migrate  # noqa: E402
+from core.db import Database  # noqa: E402
+from directory.models import Organization  # noqa: E402
+from messaging.services.keys import publish_key  # noqa: E402
+
+SECTION_START = "<!-- relay-benchmark:start -->"
+SECTION_END = "<!-- relay-benchmark:end -->"
+CLIENTS = 50
+PROCESSES = 5
+ENVELOPE_BYTES = 4096
+SECRET = "bench-" + "r" * 40
+
+
+@dataclass
+class Load:
+    """One measured run: throughput and latency percentiles."""
+
+    requests: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(data_dir: Path, url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIAISON_")}
+    env.update(
+        LIAISON_DATA_DIR=str(data_dir), LIAISON_DATABASE_URL=url, LIAISON_SECRET_KEY=SECRET,
+        LIAISON_MAIL_SINK="false", LIAISON_RUN_SCHEDULER="false", LIAISON_LOG_LEVEL="WARNING",
+        LIAISON_MESSAGES_PER_MINUTE="1000000", LIAISON_KEY_LOOKUPS_PER_MINUTE="1000000",
+        LIAISON_BLOB_MAX_BYTES=str(1024**3),
+    )  # fmt: skip
+    return env
+
+
+def start_gunicorn(data_dir: Path, url: str) -> tuple[subprocess.Popen[bytes], int]:
+    """gunicorn, 2 (sync) workers, serving the benchmark's wiring of the app."""
+    port = free_port()
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
+        f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "300",
+        "--pythonpath", str(ROOT), "relay_wsgi:app",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT / "bench", env=server_env(data_dir, url))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/api/v1/openapi.json")
+            if connection.getresponse().status == 200:
+                return server, port
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def prepare_database(url: str, data_dir: Path, people: int) -> list[tuple[Identity, str]]:
+    """A migrated, empty database with ``people`` contact points of one organisation, each with
+    a published key and a bearer token."""
+    if url.startswith("postgresql"):
+        name = url.rsplit("/", 1)[1]
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name],
+                       capture_output=True, check=False)  # fmt: skip
+        database = Database(url)
+        with database.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        database.dispose()
+    migrate.upgrade(url)
+    settings = load_settings(environ={}, data_dir=data_dir, database_url=url, secret_key=SECRET)
+    database = Database(url)
+    made = []
+    with database.session() as session:
+        organisation = Organization(ref="bench-org", name="Bench", country="BE", org_type="ngo")
+        session.add(organisation)
+        for number in range(people):
+            user = User(email=f"bench{number}@example.org", display_name=f"Bench {number}",
+                        role=Role.CONTACT_POINT.value)  # fmt: skip
+            user.organizations = [organisation]
+            session.add(user)
+            session.flush()
+            identity = generate(user.id)
+            publish_key(session, settings, user, {
+                "key_id": identity.key_id, "sign_pk": b64(identity.sign_pk),
+                "box_pk": b64(identity.box_pk), "created_at": identity.created_at,
+                "pub_sig": b64(identity.publication_signature()),
+            })  # fmt: skip
+            token, _row = issue_token(session, user, settings)
+            made.append((identity, token))
+        session.commit()
+    database.dispose()
+    return made
+
+
+def body_of_size(sender: Identity, recipients: list, size: int) -> dict[str, object]:
+    """A message body whose sealed envelope is about ``size`` bytes of JSON."""
+    import json
+
+    filler = 2200
+    body: dict[str, object] = {}
+    for _ in range(8):
+        body = {"tlp": "TLP:AMBER", "subject": "Bench", "body": "x" * filler, "form": None,
+                "attachments": [], "prev": None}  # fmt: skip
+        length = len(json.dumps(seal(sender, recipients, body).to_json()))
+        filler += (size - length) * 3 // 4
+    return body
+
+
+def sealed_batches(people: list[tuple[Identity, str]], count: int) -> list[list[bytes]]:
+    """Per client, ``count`` envelopes to the 3 recipients (sealed before the clock starts)."""
+    import json
+
+    recipients = [identity.public() for identity, _token in people[CLIENTS:]]
+    body = body_of_size(people[0][0], recipients, ENVELOPE_BYTES)
+    return [
+        [json.dumps(seal(sender, recipients, body).to_json()).encode() for _ in range(count)]
+        for sender, _token in people[:CLIENTS]
+    ]
+
+
+def _client_loop(port: int, path: str, token: str, bodies: list[bytes], out: list) -> None:
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    for payload in bodies:
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            connection.request("POST", path, body=payload, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            ok = response.status in {200, 201}
+        except OSError:
+            ok = False
+        finally:
+            connection.close()
+        out.append((started, time.monotonic(), ok))
+
+
+def _process(port: int, path: str, jobs: list[tuple[str, list[bytes]]], queue: Any) -> None:
+    results: list = []
+    threads = [threading.Thread(target=_client_loop, args=(port, path, token, bodies, results))
+               for token, bodies in jobs]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    queue.put(results)
+
+
+def load(port: int, path: str, tokens: list[str], batches: list[list[bytes]]) -> Load:
+    """50 clients (threads in 5 processes) each posting its envelopes one after another."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    jobs = list(zip(tokens, batches, strict=True))
+    share = len(jobs) // PROCESSES
+    processes = [
+        context.Process(target=_process, args=(port, path, jobs[i * share:(i + 1) * share], queue))
+        for i in range(PROCESSES)
+    ]  # fmt: skip
+    for process in processes:
+        process.start()
+    results = [row for _ in processes for row in queue.get()]
+    for process in processes:
+        process.join()
+    starts, ends = min(r[0] for r in results), max(r[1] for r in results)
+    good = [r for r in results if r[2]]
+    return Load(len(good), ends - starts, [r[1] - r[0] for r in good], len(results) - len(good))
+
+
+def relay_runs(url: str, messages: int) -> dict[str, Load]:
+    """Baseline and relay on one database, one gunicorn, in the same run (baseline first,
+    then the relay, then the baseline again to see drift)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="liaison-bench-relay-"))
+    try:
+        people = prepare_database(url, data_dir, CLIENTS + 3)
+        tokens = [token for _identity, token in people[:CLIENTS]]
+        server, port = start_gunicorn(data_dir, url)
+        try:
+            batches = sealed_batches(people, messages)
+            load(port, "/bench/baseline", tokens, [b[:5] for b in batches])  # warm-up
+            first = load(port, "/bench/baseline", tokens, batches)
+            relay = load(port, "/api/v1/messages", tokens, batches)
+            again = load(port, "/bench/baseline", tokens, batches)
+        finally:
+            stop(server)
+        return {"baseline": first, "relay": relay, "baseline (again)": again}
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _rss_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _workers(server: subprocess.Popen[bytes]) -> list[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def attachment_run(size_mb: int) -> dict[str, float]:
+    """Upload and download (with decryption and hash check) of a ``size_mb`` MB file with the
+    Python client; the gunicorn workers' memory high-water mark before and after."""
+    data_dir = Path(tempfile.mkdtemp(prefix="liaison-bench-blob-"))
+    try:
+        url = f"sqlite:///{data_dir / 'liaison.db'}"
+        people = prepare_database(url, data_dir, 2)
+        server, port = start_gunicorn(data_dir, url)
+        try:
+            workers = _workers(server)
+            idle = {pid: _rss_kb(pid, "VmHWM") for pid in workers}
+            source = data_dir / "attachment.bin"
+            with source.open("wb") as out:
+                for _ in range(size_mb):
+                    out.write(secrets.token_bytes(1024 * 1024))
+            base = f"http://127.0.0.1:{port}"
+            mailbox = Mailbox(Client(base, people[0][1]), KeyStore(data_dir / "c"),
+                              LocalState(base_url=base, user_id=people[0][0].user_id))  # fmt: skip
+            started = time.monotonic()
+            manifest = mailbox.upload_attachment(source)
+            upload = time.monotonic() - started
+            target = data_dir / "downloaded.bin"
+            started = time.monotonic()
+            with mailbox.client.download_blob(str(manifest["blob"])) as (stream, length):
+                from client.blobs import decrypt_to_file
+
+                decrypt_to_file(stream, length, manifest, target)
+            download = time.monotonic() - started
+            assert target.stat().st_size == source.stat().st_size
+            peaks = {pid: _rss_kb(pid, "VmHWM") for pid in workers}
+        finally:
+            stop(server)
+        growth = max(peaks[pid] - idle[pid] for pid in workers) / 1024
+        return {
+            "size_mb": size_mb, "upload_mb_s": size_mb / upload,
+            "download_mb_s": size_mb / download, "idle_rss_mb": max(idle.values()) / 1024,
+            "peak_rss_mb": max(peaks.values()) / 1024, "growth_mb": growth,
+        }  # fmt: skip
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def report(runs: dict[str, dict[str, Load]], blob: dict[str, float], messages: int) -> str:
+    """The Markdown section for docs/benchmarks.md."""
+    lines = [
+        SECTION_START,
+        "## Relay",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `bench/relay.py` "
+        f"on {os.cpu_count()} CPU cores (shared with other work; absolute numbers vary, the "
+        "ratio measured in the same run is what counts). gunicorn, 2 sync workers; "
+        f"{CLIENTS} concurrent clients (threads in {PROCESSES} processes, a new connection per "
+        f"request), each posting {messages} envelopes of about {ENVELOPE_BYTES} bytes of JSON to "
+        "3 recipients (4 copies with the sender's). The *relay* is `POST /api/v1/messages` with "
+        "a bearer token and every check of the spec; the *baseline* (only in the benchmark's "
+        "own wiring, `bench/relay_wsgi.py`) inserts the same bytes into the same `envelope` "
+        "table without sign-in, checks or copies. The baseline ran before and after the relay.",
+        "",
+        "| database | route | messages/s | p50 ms | p99 ms | failed | relay / baseline |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for database, results in runs.items():
+        base = max(results["baseline"].per_second, results["baseline (again)"].per_second)
+        for name, run in results.items():
+            ratio = f"{run.per_second / base:.0%}" if name == "relay" else ""
+            lines.append(
+                f"| {database} | {name} | {run.per_second:.0f} | {run.percentile(50):.0f} | "
+                f"{run.percentile(99):.0f} | {run.errors} | {ratio} |"
+            )
+    lines += [
+        "",
+        "Goal: relay ≥ 70 % of the baseline's throughput (the ratio uses the better of the two "
+        "baseline runs).",
+        "",
+        f"### Attachments ({blob['size_mb']:.0f} MB, Python client, SQLite)",
+        "",
+        "| upload (encrypt + stream) | download (stream + decrypt + hash check) | worker RSS "
+        "idle | worker RSS peak | growth during the transfer |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {blob['upload_mb_s']:.0f} MB/s | {blob['download_mb_s']:.0f} MB/s | "
+        f"{blob['idle_rss_mb']:.0f} MB | {blob['peak_rss_mb']:.0f} MB | "
+        f"{blob['growth_mb']:.1f} MB |",
+        "",
+        "Memory is each gunicorn worker's high-water mark (`VmHWM`) before and after the "
+        "transfer; goal: under 64 MB for the transfer (the growth column). The idle figure is "
+        "the imported application itself, the same for any request.",
+        SECTION_END,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace (or add) the relay section of docs/benchmarks.md, keeping other sections."""
+    existing = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    if SECTION_START in existing and SECTION_END in existing:
+        before, rest = existing.split(SECTION_START, 1)
+        _, after = rest.split(SECTION_END, 1)
+        text_ = before + section.rstrip("\n") + after
+    else:
+        text_ = existing.rstrip("\n") + "\n\n" + section
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text_, encoding="utf-8")
+
+
+def main() -> None:
+    """Run every measurement and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--messages", type=int, default=20, help="envelopes per client")
+    parser.add_argument("--attachment-mb", type=int, default=200)
+    parser.add_argument(
+        "--postgres", default="postgresql://postgres@127.0.0.1:5432/liaison_bench_relay"
+    )
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    runs: dict[str, dict[str, Load]] = {}
+    databases = [("SQLite", None)] + ([] if args.no_postgres else [("PostgreSQL", args.postgres)])
+    for name, given in databases:
+        url = given or f"sqlite:///{tempfile.mkdtemp(prefix='liaison-bench-sqlite-')}/liaison.db"
+        print(f"{name}: relay and baseline …", flush=True)
+        runs[name] = relay_runs(url, args.messages)
+        for route, run in runs[name].items():
+            print(f"  {route}: {run.per_second:.0f}/s p50 {run.percentile(50):.0f} ms "
+                  f"p99 {run.percentile(99):.0f} ms failed {run.errors}", flush=True)  # fmt: skip
+    print(f"attachment of {args.attachment_mb} MB …", flush=True)
+    blob = attachment_run(args.attachment_mb)
+    print("  " + ", ".join(f"{k} {v:.1f}" for k, v in blob.items()), flush=True)
+    write_section(Path(args.out), report(runs, blob, args.messages))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
