@@ -14,8 +14,6 @@ from core.web import settings
 
 pages = Blueprint("messaging", __name__, url_prefix="/messages")
 
-UUID_RULE = "<uuid:{name}>"
-
 
 def ui_strings() -> dict[str, str]:
     """Every string the browser client builds itself, in the person's language."""
@@ -41,7 +39,6 @@ def ui_strings() -> dict[str, str]:
         "from": _("From"),
         "to": _("To"),
         "you": _("you"),
-        "openThread": _("Open"),
         "more": _("Older messages"),
         "cannotOpen": _("This message could not be opened safely and is not shown."),
         "sending": _("Encrypting and sending…"),

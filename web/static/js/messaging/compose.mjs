@@ -2,7 +2,7 @@
 // uploaded (with progress) before the message that names them.
 import { encryptAttachment, fileReader, seal } from "../crypto/index.mjs";
 import { api, uploadBlob } from "./api.mjs";
-import { KeyChanged, TRUST } from "./trust.mjs";
+import { KeyChanged } from "./trust.mjs";
 
 const $ = (id) => document.getElementById(id);
 
@@ -146,7 +146,6 @@ export class Composer {
       row.append(remove);
       list.append(row);
     }
-    void TRUST;
   }
 
   progress(label, max) {

@@ -29,7 +29,7 @@ export class Keyring {
     const trimmed = secret.trim();
     let keys = null;
     let recovery = null;
-    try { recovery = unb64(this.sodium, trimmed.replace(/[\s-]/g, ""), 32); } catch { recovery = null; }
+    try { recovery = unb64(this.sodium, trimmed.replace(/\s/g, ""), 32); } catch { recovery = null; }
     if (recovery) {
       try { keys = openWithRecoveryKey(this.sodium, bundle, recovery, this.version); } catch { keys = null; }
     }

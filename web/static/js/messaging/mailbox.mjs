@@ -200,14 +200,15 @@ export class Mailbox {
         const response = await api("GET", `/blobs/${manifest.blob}`, { expect: "response" });
         const parts = [];
         let done = 0;
-        await decryptAttachment(this.sodium, streamReader(response.body), blobSize(manifest.size),
+        const size = await decryptAttachment(this.sodium, streamReader(response.body), blobSize(manifest.size),
           manifest, async (chunk) => {
             parts.push(chunk);
             done += chunk.length;
             progress.value = done;
           });
         const url = URL.createObjectURL(new Blob(parts, { type: "application/octet-stream" }));
-        const link = el("a", { href: url, download: manifest.name, class: "saved", text: manifest.name });
+        const link = el("a", { href: url, download: manifest.name, class: "saved", text: manifest.name,
+          "data-size": String(size) });
         result.replaceChildren(link);
         link.click();
       } catch {
