@@ -134,10 +134,10 @@ def taxonomies() -> ResponseReturnValue:
 def taxonomy(vocabulary_id: str) -> ResponseReturnValue:
     """One vocabulary."""
     data = load_taxonomy()
-    for name in data.terms:
-        if taxonomy_id(name) == vocabulary_id:
-            return jsonify(hsds_taxonomy(name, data))
-    abort(404, description="no taxonomy with this id")
+    found = next((name for name in data.terms if taxonomy_id(name) == vocabulary_id), None)
+    if found is None:
+        abort(404, description="no taxonomy with this id")
+    return jsonify(hsds_taxonomy(found, data))
 
 
 @blueprint.get("/taxonomy_terms")
@@ -158,10 +158,10 @@ def taxonomy_terms() -> ResponseReturnValue:
 def taxonomy_term(term_id: str) -> ResponseReturnValue:
     """One term."""
     lang = language_param()
-    for term in _all_terms():
-        if term.id == term_id:
-            return jsonify(hsds_taxonomy_term(term, lang))
-    abort(404, description="no taxonomy term with this id")
+    found = next((term for term in _all_terms() if term.id == term_id), None)
+    if found is None:
+        abort(404, description="no taxonomy term with this id")
+    return jsonify(hsds_taxonomy_term(found, lang))
 
 
 def _all_terms() -> list[Term]:

@@ -211,6 +211,8 @@ def _check_contact_points(
         ignored.update(
             f"contact_points[].{key}" for key in point if key not in CONTACT_POINT_FIELDS
         )
+        if not any(point.get(key) for key in ("role", "email", "phone")):
+            check.problem(prefix, "needs at least a role, an e-mail address or a phone")
         points.append(
             {
                 "role": check.text(f"{prefix}.role", point.get("role"), max_length=200),
