@@ -194,6 +194,9 @@ class LineChecker:
 
     def translations(self, field: str, value: Any, *, max_length: int) -> dict[str, str]:
         """An object of texts keyed by nl/fr/de/en with at least one text."""
+        if value is None:
+            self.problem(field, "is required")
+            return {}
         if not isinstance(value, dict):
             self.problem(field, "must be an object of texts keyed by nl, fr, de or en")
             return {}

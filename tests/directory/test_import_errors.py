@@ -54,6 +54,7 @@ def test_one_bad_line_in_the_demo_directory_imports_nothing_and_names_line_and_f
         ({"name": ""}, "name", "is required"),
         ({"name": "n" * 301}, "name", "longer than 300"),
         ({"description": {}}, "description", "at least one"),
+        ({"description": None}, "description", "is required"),
         ({"description": {"es": "Hola"}}, "description", "'es'"),
         ({"description": "plain text"}, "description", "must be an object"),
         ({"country": "Belgium"}, "country", "ISO 3166-1"),
