@@ -28,7 +28,8 @@ const ui = {
   show(...ids) {
     for (const id of PANELS) $(id).hidden = !ids.includes(id);
     const first = $(ids[0]);
-    if (first) first.querySelector("h2")?.focus?.();
+    const heading = first && first.querySelector("h2");
+    if (heading && document.activeElement !== document.body) heading.focus();
   },
 };
 
@@ -101,25 +102,23 @@ async function showPerson(userId) {
 }
 
 /** Show a recovery key once; on confirmation run `commit` and continue. */
-function showRecovery(recoveryKey, commit) {
+function showRecovery(recoveryKey, commit, done) {
   ui.show("recovery-panel");
   $("recovery-key").textContent = recoveryKey;
   ui.status(T.recoveryShown);
-  const form = $("recovery-form");
-  form.onsubmit = null;
-  form.addEventListener("submit", async (event) => {
+  $("recovery-form").onsubmit = async (event) => {
     event.preventDefault();
     if (!$("recovery-saved").checked) return ui.problem(T.confirmSaved);
     try {
       await commit();
       $("recovery-key").textContent = "";
       $("recovery-saved").checked = false;
-      ui.status(T.setupDone);
       navigate("/messages");
+      ui.status(done);
     } catch (error) {
       ui.problem(ui.explain(error));
     }
-  }, { once: true });
+  };
 }
 
 function wire() {
@@ -151,7 +150,7 @@ function wire() {
       const prepared = await state.keyring.prepare(one);
       $("setup-passphrase").value = "";
       $("setup-passphrase2").value = "";
-      showRecovery(prepared.recoveryKey, prepared.commit);
+      showRecovery(prepared.recoveryKey, prepared.commit, T.setupDone);
     } catch (error) {
       ui.problem(ui.explain(error));
     }
@@ -162,7 +161,7 @@ function wire() {
     try {
       const prepared = await state.keyring.prepare($("rotate-passphrase").value);
       $("rotate-passphrase").value = "";
-      showRecovery(prepared.recoveryKey, async () => { await prepared.commit(); ui.status(T.rotated); });
+      showRecovery(prepared.recoveryKey, prepared.commit, T.rotated);
     } catch (error) {
       ui.status("");
       ui.problem(error instanceof ApiError ? ui.explain(error) : T.wrongSecret);

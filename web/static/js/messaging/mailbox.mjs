@@ -124,6 +124,13 @@ export class Mailbox {
         el("span", { class: tlpClass(body.tlp), text: body.tlp }), " ",
         el("span", { text: `${T.from}: ${await this.name(copy.sender)}` }), " ",
         el("time", { datetime: copy.created_at, text: when(copy.created_at) }));
+      if (copy.sender !== me) {
+        try {
+          const trust = this.state.trust.trustOf(await this.state.trust.person(copy.sender));
+          head.append(" ", el("a", { href: `/messages/people/${copy.sender}`,
+            class: `trust trust-${trust.level}`, text: T[`trust.${trust.level}`] }));
+        } catch { /* the sender's entry is gone: the message itself was checked */ }
+      }
       item.append(head);
       item.append(el("h3", { class: "subject", text: body.subject }));
       item.append(el("div", { class: "body", text: body.body }));
@@ -158,14 +165,14 @@ export class Mailbox {
       const people = new Set([last.copy.sender, ...last.opened.header.to]);
       people.delete(me);
       reply.href = "/messages/compose";
-      reply.addEventListener("click", (event) => {
+      reply.onclick = (event) => {
         event.preventDefault();
         event.stopPropagation();
         this.navigate("/messages/compose", { reply: {
           thread: threadId, to: [...people], subject: last.opened.body.subject,
           prev: b64(this.sodium, last.opened.hh),
         } });
-      }, { once: true });
+      };
     }
   }
 
