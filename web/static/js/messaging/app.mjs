@@ -88,6 +88,9 @@ function showKeys() {
 }
 
 async function showPerson(userId) {
+  for (const id of ["person-name", "person-trust", "person-fingerprint", "person-my-fingerprint", "person-safety"]) {
+    $(id).textContent = "";
+  }
   const entry = await state.trust.person(userId);
   $("person-name").textContent = entry.name;
   const trust = state.trust.trustOf(entry);

@@ -8,8 +8,9 @@
 // worst leak is "this person writes to that person", which the relay already knows. Its integrity
 // matters more than its secrecy, and only script from this origin (CSP) can write it. A pin lost
 // with the browser profile only means "unverified" again, never a wrong "verified".
-import { publicKeyFromB64, verifyAttestation, verifyPublication } from "../crypto/index.mjs";
-import { unb64 } from "../crypto/index.mjs";
+import {
+  b64, parseSignedHead, publicKeyFromB64, unb64, verifyAttestation, verifyExtension, verifyPublication,
+} from "../crypto/index.mjs";
 import { api } from "./api.mjs";
 
 export const TRUST = { UNVERIFIED: "unverified", SECRETARIAT: "secretariat", IN_PERSON: "inPerson" };
@@ -28,6 +29,52 @@ export class Trust {
     this.rootPk = rootPk ? unb64(sodium, rootPk, 32) : null;
     this.cache = new Map();
     this.storageKey = `liaison.pins.${me}`;
+    this.logKey = `liaison.keylog.${me}`;
+    this.synced = null;
+  }
+
+  /** The key log (§6) since the remembered head: it must extend it, signed by the log key first
+   * seen. The head and the key ids it lists are public and kept in localStorage. */
+  async syncLog() {
+    let stored = null;
+    try { stored = JSON.parse(window.localStorage.getItem(this.logKey) || "null"); } catch { stored = null; }
+    const state = stored || { log_pk: null, head: null, keys: {} };
+    let answer = await api("GET", `/key-log?since=${state.head ? state.head.seq : 0}`);
+    if (state.log_pk && state.log_pk !== answer.log_pk) throw new Error("the key log's key changed");
+    const logPk = unb64(this.sodium, answer.log_pk, 32);
+    let current = state.head ? parseSignedHead(this.sodium, state.head, logPk) : null;
+    while (answer.entries.length) {
+      const entries = answer.entries;
+      const newHead = parseSignedHead(this.sodium, entries[entries.length - 1].signed_head, logPk);
+      const parsed = verifyExtension(this.sodium, current, entries.map((e) => unb64(this.sodium, e.entry)), newHead);
+      for (const entry of parsed) {
+        const known = state.keys[entry.key_id] || {};
+        if (entry.event === "publish") state.keys[entry.key_id] = { ...known, user: entry.user };
+        else if (entry.event === "revoke") state.keys[entry.key_id] = { ...known, revoked: true };
+      }
+      current = newHead;
+      answer = await api("GET", `/key-log?since=${current.seq}`);
+    }
+    const latest = answer.head;
+    if (current === null ? latest.seq !== 0
+      : latest.seq !== current.seq || latest.head !== b64(this.sodium, current.head)) {
+      throw new Error("the key log does not extend the remembered head");
+    }
+    if (current) {
+      state.head = { seq: current.seq, head: b64(this.sodium, current.head), sig: b64(this.sodium, current.sig) };
+    }
+    state.log_pk = answer.log_pk;
+    window.localStorage.setItem(this.logKey, JSON.stringify(state));
+    this.synced = state;
+    return state;
+  }
+
+  /** Whether the key log lists this key as published by this person and not revoked. */
+  async inLog(userId, keyId) {
+    const listed = (state) => state && state.keys[keyId] && state.keys[keyId].user === userId
+      && !state.keys[keyId].revoked;
+    if (listed(this.synced)) return true;
+    return listed(await this.syncLog());
   }
 
   pins() {
@@ -55,8 +102,11 @@ export class Trust {
         }
         return { ...key, fingerprint: k.fingerprint, current: k.current, attestation: k.attestation };
       });
-      this.cache.set(userId, { user: data.user, name: data.display_name, keys,
-        current: keys.find((k) => k.current) || null });
+      const current = keys.find((k) => k.current) || null;
+      if (current && !(await this.inLog(data.user, current.keyId))) {
+        throw new Error("the current key of this person is not in the key log");
+      }
+      this.cache.set(userId, { user: data.user, name: data.display_name, keys, current });
     }
     return this.cache.get(userId);
   }
@@ -66,6 +116,10 @@ export class Trust {
     const entry = await this.person(userId);
     const key = entry.keys.find((k) => k.keyId === keyId);
     if (!key) throw new Error("unknown sender key");
+    const listed = (state) => Boolean(state && state.keys[keyId] && state.keys[keyId].user === userId);
+    if (!listed(this.synced) && !listed(await this.syncLog())) {
+      throw new Error("the sender's key is not in the key log");
+    }
     return key;
   }
 
