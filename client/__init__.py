@@ -1,6 +1,36 @@
 """Liaison's Python client: the envelope-v1 crypto as a library, and ``liaison-client``.
 
-For a case-management system: ``client.identity`` (keys, fingerprints, safety numbers),
+Talking to a relay (what a case-management system integrates)::
+
+    from pathlib import Path
+    from client.api import Client
+    from client.keystore import KeyStore
+    from client.mailbox import Mailbox
+    from client.session import LocalState
+
+    home = Path("/var/lib/casesystem/liaison")          # keys + remembered state, mode 0700
+    mailbox = Mailbox(Client("https://liaison.example"), KeyStore(home), LocalState.load(home))
+    mailbox.state.base_url = "https://liaison.example"
+    mailbox.login(email, password, totp_code)           # bearer token, kept in server.json
+    recovery_key = mailbox.set_up_keys(passphrase, ops=3, mem=64 * 1024 * 1024)  # once
+    mailbox.unlock(passphrase=passphrase, from_server=True)  # or recovery_key=…
+    anna = mailbox.person("anna@example.org")           # pub_sig + key log + pinned key
+    org = mailbox.organisation("nl-comensha")           # its contact points (to_org)
+    sent = mailbox.send(org.contact_points, "Subject", "Text", tlp="TLP:AMBER",
+                        files=[Path("statement.pdf")], to_org=org.organisation_id)
+    page, cursor = mailbox.inbox()                      # metadata; follow the cursor
+    opened = mailbox.read(page[0]["id"])                # every check of §3, then marks read
+    mailbox.ack(opened.header["id"]); mailbox.send_receipt(opened)
+    mailbox.fetch_attachment(message_id, blob_id, Path("out.pdf"))  # streamed, hash-checked
+    mailbox.receipts(sent["id"])                        # who acknowledged / read it
+
+``Mailbox.open(home)`` does the same from a directory ``liaison-client`` set up. Errors:
+``client.api.ApiError`` (``status``, ``check``: the relay refused or was unreachable) and
+``client.errors.CryptoError`` and its kinds (``reason``: e.g. ``key-changed`` — a person's key
+differs from the pinned one; pass ``accept_change=True`` only after comparing safety numbers —
+``fork`` — the key log does not extend the remembered head — ``bad-signature``).
+
+The crypto underneath: ``client.identity`` (keys, fingerprints, safety numbers),
 ``client.messages`` (``seal`` / ``open_message``), ``client.blobs`` (streamed attachments),
 ``client.backup`` (key backups), ``client.keylog`` (key-log checks), ``client.keystore`` (local
 key files and pinned keys). Every rejection raises a ``client.errors.CryptoError`` whose

@@ -66,6 +66,9 @@ def init(user_id: str | None, passphrase: str, ops: int, mem: int, home: Path | 
     if len(passphrase) < 12:
         raise click.BadParameter("use at least 12 characters", param_hint="--passphrase")
     store = _store(home)
+    if mailbox is not None:
+        with refusals():
+            mailbox.ensure_no_other_key()
     try:
         recovery_key = store.initialise(user_id, passphrase, ops=ops, mem=mem)
     except CryptoError as error:

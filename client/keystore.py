@@ -143,6 +143,13 @@ class KeyStore:
         self._write("state.json", {**state, "backup_version": candidate["version"]})
         return keys
 
+    def own_backup(self) -> dict[str, Any]:
+        """The encrypted key backup bundle kept here (what is uploaded to the relay)."""
+        bundle = self._read("backup.json")
+        if not isinstance(bundle, dict):
+            raise KeyStoreError("no-keys", f"no key backup in {self.home}: run keys init")
+        return bundle
+
     def own_public_key(self) -> PublicKey:
         """This client's current public key."""
         document = self._read("public.json")

@@ -84,19 +84,30 @@ class Mailbox:
     def set_up_keys(self, passphrase: str, *, ops: int, mem: int) -> bytes:
         """Generate this person's identity, publish it with its backup; returns the recovery
         key (show it once)."""
+        self.ensure_no_other_key()
         recovery_key = self.store.initialise(self.user_id, passphrase, ops=ops, mem=mem)
         self.publish_keys()
         return recovery_key
 
+    def ensure_no_other_key(self, key_id: str | None = None) -> dict[str, Any]:
+        """Refuse when the relay already has another current key of this person: publishing
+        would make current a key whose secret half the stored backup lacks. Returns /keys/me."""
+        me = self.client.me()
+        current = me.get("current") or {}
+        if current and current.get("key_id") != key_id:
+            raise KeyStoreError(
+                "keys-exist", "you already have keys on the relay: run keys unlock instead"
+            )
+        return me
+
     def publish_keys(self) -> dict[str, Any]:
         """Upload the encrypted backup, then the public key with its ``pub_sig``."""
-        bundle = self.store._read("backup.json")
-        if bundle is None:
-            raise KeyStoreError("no-keys", "no keys here: run keys init")
-        stored = self.client.me().get("backup_version")
+        bundle = self.store.own_backup()
+        document = self.store.own_public_document()
+        me = self.ensure_no_other_key(document["key_id"])
+        stored = me.get("backup_version")
         if stored is None or int(stored) < int(bundle["version"]):
             self.client.put_backup(bundle)
-        document = self.store.own_public_document()
         return self.client.publish_key({k: v for k, v in document.items() if k != "user_id"})
 
     def unlock(

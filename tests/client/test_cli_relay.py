@@ -91,10 +91,13 @@ def test_keys_unlock_on_a_second_device_from_the_server_backup(account, tmp_path
 
     signed_in = laptop.cli("login", "--url", laptop.url, "--email", bram.user.email,
                            "--code", code_for(bram.user, steps_ahead=1))  # fmt: skip
+    second_identity = laptop.cli("keys", "init")
     unlocked = laptop.cli("keys", "unlock")
     shown = laptop.cli("read", message_id)
 
     assert signed_in.exit_code == 0, signed_in.output
+    assert second_identity.exit_code == 1
+    assert "already have keys on the relay" in second_identity.output
     assert unlocked.exit_code == 0, unlocked.output
     assert "twee" in shown.output
 
