@@ -42,13 +42,14 @@ class _StreamBody:
         return self.length
 
     def read(self, size: int = -1, /) -> bytes:
-        while size < 0 or len(self.buffer) < size:
+        while not self.buffer:
             piece = next(self.pieces, None)
             if piece is None:
-                break
-            self.buffer += piece
-        if size < 0:
-            size = len(self.buffer)
+                return b""
+            self.buffer = piece
+        if size < 0 or size >= len(self.buffer):
+            out, self.buffer = self.buffer, b""
+            return out  # at most one piece at a time: the sender asks again for the rest
         out, self.buffer = self.buffer[:size], self.buffer[size:]
         return out
 
