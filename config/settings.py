@@ -70,6 +70,7 @@ class Settings:
     messages_per_minute: int = 60
     key_lookups_per_minute: int = 300
     api_token_hours: int = 168
+    attestation_root_public_key: str = ""  # b64 Ed25519 key of the secretariat (browser client)
     log_level: str = "INFO"
 
     @property

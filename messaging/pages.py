@@ -83,7 +83,7 @@ def _render(view: str, **context: Any) -> Response:
             view=view,
             strings_json=Markup(strings),  # noqa: S704 - JSON with "</" escaped
             me=current_user,
-            root_public_key=getattr(settings(), "attestation_root_public_key", "") or "",
+            root_public_key=settings().attestation_root_public_key,
             **context,
         )
     )

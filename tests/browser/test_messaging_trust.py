@@ -1,8 +1,11 @@
-"""In real Chromium: keys made by the Python client unlock in the browser with the passphrase; a
-changed key blocks sending until acknowledged; safety numbers match the Python client's and can
-be marked verified in person; a key rotation in the browser keeps older messages readable."""
+"""In real Chromium: keys made by the Python client unlock in the browser with the passphrase;
+the secretariat's attestation shows as such; a changed key blocks sending until acknowledged;
+safety numbers match the Python client's and can be marked verified in person; a key rotation in
+the browser keeps older messages readable."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -10,9 +13,12 @@ from selenium.webdriver.common.by import By
 from client.api import Client
 from client.backup import create_backup
 from client.encoding import b64
-from client.identity import Identity, generate, safety_number
+from client.identity import Identity, generate, safety_number, signing_keypair
 from client.messages import seal
+from config import Settings
+from core.db import utcnow
 from directory.models import Organization
+from messaging.services.keys import attest_key
 from tests.accounts.conftest import PASSWORD, code_for
 from tests.browser.test_messaging_interop import (
     PASSPHRASE,
@@ -24,6 +30,14 @@ from tests.browser.test_messaging_interop import (
 )
 
 pytestmark = pytest.mark.browser
+
+ROOT_PK, ROOT_SK = signing_keypair()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The clients of this instance know the secretariat's root public key."""
+    return settings.replace(attestation_root_public_key=b64(ROOT_PK))
 
 
 def _publish(api: Client, identity: Identity, version: int, keys: list[Identity]) -> None:
@@ -57,7 +71,7 @@ def _write(browser, subject: str) -> None:
 
 
 def test_trust_key_change_safety_numbers_and_rotation_in_the_browser(
-    live_server, browser, db_session, make_user
+    live_server, browser, db_session, make_user, settings
 ) -> None:
     shelter = Organization(ref="be-shelter", name="Opvanghuis", country="BE", org_type="ngo")
     db_session.add(shelter)
@@ -73,6 +87,8 @@ def test_trust_key_change_safety_numbers_and_rotation_in_the_browser(
     bram_first = generate(bram.id)
     _publish(apis[bram.id], bram_first, 1, [bram_first])
     bram_api = apis[bram.id]
+    attest_key(db_session, settings, bram, ROOT_SK, utcnow() + timedelta(days=30))
+    db_session.commit()
     anna_key = _sender_key(bram_api, anna.id, anna_old.key_id)
     old = seal(bram_first, [anna_key], _message("Oud dossier", "Voor de rotatie geschreven."))
     bram_api.post_message(old.to_json())
@@ -96,7 +112,8 @@ def test_trust_key_change_safety_numbers_and_rotation_in_the_browser(
     _until(browser, lambda: len(browser.find_element(By.ID, "person-safety").text) > 5)
     expected = safety_number(anna_old.public().fingerprint, bram_first.public().fingerprint)
     assert browser.find_element(By.ID, "person-safety").text == expected
-    _until(browser, lambda: browser.find_element(By.ID, "person-trust").text == "unverified")
+    secretariat = "verified by the secretariat"
+    _until(browser, lambda: browser.find_element(By.ID, "person-trust").text == secretariat)
     browser.find_element(By.ID, "person-verify").click()
     _until(
         browser, lambda: browser.find_element(By.ID, "person-trust").text == "verified in person"
