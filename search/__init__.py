@@ -1,1 +1,7 @@
-"""Search over the directory: query model, backends (embedded, Meilisearch), outbox indexer."""
+"""Search over the directory: query model, backends (embedded, Meilisearch), outbox indexer.
+
+``query`` (SearchQuery, SearchPage) · ``backend`` (the SearchBackend contract) · ``documents``
+(what each audience may find) · ``analysis`` (folding, stemming, typos, synonyms) · ``embedded``
+(tantivy) · ``meili`` (Meilisearch) · ``service`` (engine choice, fallback, indexer) · ``http``,
+``cli``, ``jobs`` (interfaces).
+"""

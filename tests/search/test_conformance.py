@@ -7,13 +7,17 @@ to a reachable server, and is skipped there with the reason otherwise.
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import uuid
 
 import pytest
 import requests
 
+from config import load_settings
 from core.app import create_app
 from search.query import GeoPoint, SearchQuery
+from tests.conftest import PG_URL, _truncate
 
 from .conftest import demo_records, organization_from_record, refs
 
@@ -50,9 +54,26 @@ def _meili_reachable() -> str | None:
     return None
 
 
-@pytest.fixture(params=["embedded", "meilisearch"])
-def engine(request, settings, db_session):
-    """The search service of an app using each engine, with the demo directory indexed."""
+@pytest.fixture(scope="module", params=["embedded", "meilisearch"])
+def engine(request, tmp_path_factory, database_template):
+    """The search service of an app using each engine, with the demo directory indexed (built
+    once per engine: the suite only reads)."""
+    data_dir = tmp_path_factory.mktemp("conformance")
+    if PG_URL:
+        _truncate(PG_URL)
+        url = PG_URL
+    else:
+        shutil.copy(database_template, data_dir / "liaison.db")
+        url = f"sqlite:///{data_dir / 'liaison.db'}"
+    settings = load_settings(
+        environ={},
+        env="test",
+        data_dir=data_dir,
+        database_url=url,
+        secret_key=secrets.token_urlsafe(48),
+        mail_sink=False,
+        run_scheduler=False,
+    )
     if request.param == "meilisearch":
         reason = _meili_reachable()
         if reason:
