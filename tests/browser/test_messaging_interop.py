@@ -223,6 +223,22 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     assert saved.get_attribute("data-size") == str(len(reply_bytes))  # size and hash checked
     _until(browser, lambda: api.message(reply.header["id"])["recipients"][0]["read_at"])
 
+    # the browser answers in the same thread, chained to the reply; Python opens it
+    browser.find_element(By.ID, "thread-reply").click()
+    _until(browser, lambda: bram.display_name in browser.find_element(By.ID, "recipients").text)
+    assert browser.find_element(By.ID, "compose-subject").get_attribute("value") == (
+        "Re: Intake maandag"
+    )
+    browser.find_element(By.CSS_SELECTOR, "input[name=tlp][value='TLP:RED']").click()
+    browser.find_element(By.ID, "compose-body").send_keys("Tot maandag.")
+    browser.find_element(By.ID, "compose-send").click()
+    _until(browser, lambda: "Tot maandag." in browser.find_element(By.ID, "thread-messages").text)
+    answer = next(m for m in api.messages()[0] if m["kind"] == "message" and m["id"] != copy["id"])
+    assert answer["thread"] == copy["thread"]
+    third = open_message(api.message(answer["id"])["envelope"], bram_identity, anna_key)
+    assert third.body["prev"] == b64(reply.hh)
+    assert third.body["tlp"] == "TLP:RED"
+
     # 5. a new page holds no keys: unlock with the recovery key (as on another browser)
     browser.get(live_server.url + "/messages")
     _until(browser, lambda: _visible(browser, "unlock-panel"))

@@ -1,0 +1,74 @@
+"""In real Chromium: the inbox pages with the relay's cursor, shows unread state and decrypts each
+subject in the page; a message the page cannot verify is not shown."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from client.api import Client
+from client.identity import generate
+from client.messages import seal
+from directory.models import Organization
+from tests.accounts.conftest import PASSWORD, code_for
+from tests.browser.test_messaging_interop import (
+    PASSPHRASE,
+    _enrolled,
+    _sender_key,
+    _until,
+    _visible,
+)
+from tests.browser.test_messaging_trust import _message, _publish
+
+pytestmark = pytest.mark.browser
+
+
+def test_inbox_pages_with_the_cursor_and_marks_unread_messages(
+    live_server, browser, db_session, make_user
+) -> None:
+    shelter = Organization(ref="be-shelter", name="Opvanghuis", country="BE", org_type="ngo")
+    db_session.add(shelter)
+    db_session.commit()
+    anna = _enrolled(db_session, make_user, shelter)
+    bram = _enrolled(db_session, make_user, shelter)
+    identities = {}
+    apis = {}
+    for person in (anna, bram):
+        apis[person.id] = Client(live_server.url)
+        apis[person.id].login(person.email, PASSWORD, code_for(person))
+        identities[person.id] = generate(person.id)
+        _publish(apis[person.id], identities[person.id], 1, [identities[person.id]])
+    bram_api = apis[bram.id]
+    anna_key = _sender_key(bram_api, anna.id, identities[anna.id].key_id)
+    for number in range(22):
+        sealed = seal(identities[bram.id], [anna_key], _message(f"Dossier {number:02d}", "…"))
+        bram_api.post_message(sealed.to_json())
+
+    browser.get(live_server.url + "/login?next=/messages")
+    browser.find_element(By.NAME, "email").send_keys(anna.email)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, 'form[action="/login"] button[type=submit]').click()
+    browser.find_element(By.NAME, "code").send_keys(code_for(anna, steps_ahead=1))
+    browser.find_element(By.CSS_SELECTOR, 'form[action="/login/totp"] button[type=submit]').click()
+    _until(browser, lambda: _visible(browser, "unlock-panel"))
+    browser.find_element(By.ID, "unlock-secret").send_keys(PASSPHRASE)
+    browser.find_element(By.CSS_SELECTOR, "#unlock-form button[type=submit]").click()
+
+    rows = lambda: browser.find_elements(By.CSS_SELECTOR, "#inbox-list li.message")  # noqa: E731
+    _until(browser, lambda: len(rows()) == 20)
+    assert "Dossier 21" in rows()[0].text  # newest first
+    assert all("Unread" in row.text and "TLP:GREEN" in row.text for row in rows())
+    more = browser.find_element(By.ID, "inbox-more")
+    assert more.is_displayed()
+    more.click()
+    _until(browser, lambda: len(rows()) == 22)
+    assert "Dossier 00" in rows()[-1].text
+    assert not more.is_displayed()
+
+    rows()[0].find_element(By.CSS_SELECTOR, "a.subject").click()
+    _until(browser, lambda: "Dossier 21" in browser.find_element(By.ID, "thread-messages").text)
+    browser.find_element(By.CSS_SELECTOR, "a[data-nav=inbox]").click()
+    _until(browser, lambda: len(rows()) == 20)
+    assert rows()[0].get_attribute("class") == "message read"
+    assert "Unread" not in rows()[0].text
+    assert all("Unread" in row.text for row in rows()[1:])
