@@ -109,7 +109,7 @@ def browse() -> str:
 
 def _page(key: str) -> Any:
     viewer = _viewer()
-    organization = queries.get_organization(db_session(), viewer, key[:100])
+    organization = None if len(key) > 100 else queries.get_organization(db_session(), viewer, key)
     if organization is None:
         abort(404)  # also when it exists but is not visible: never reveal that it exists
     return organisation_page(organization, viewer, current_locale()), viewer

@@ -52,7 +52,9 @@ def _actor() -> str:
 
 
 def _organisation(organisation_id: str) -> Organization:
-    organization = db_session().get(Organization, organisation_id[:36])
+    organization = (
+        None if len(organisation_id) > 36 else db_session().get(Organization, organisation_id)
+    )
     if organization is None:
         abort(404)
     return organization
@@ -150,7 +152,7 @@ def unpublish(organisation_id: str) -> Response:
 
 
 def _child(model: type[Service] | type[Contact], organization: Organization, child_id: str) -> Any:
-    child: Any = db_session().get(model, child_id[:36])
+    child: Any = None if len(child_id) > 36 else db_session().get(model, child_id)
     if child is None or child.organization_id != organization.id:
         abort(404)
     return child

@@ -47,43 +47,54 @@ def shelter(db_session):
     return organization
 
 
+ROUTES = [
+    ("GET", "/secretariat/"),
+    ("GET", "/secretariat/organisations/new"),
+    ("POST", "/secretariat/organisations/new"),
+    ("GET", "{base}/edit"),
+    ("POST", "{base}/edit"),
+    ("POST", "{base}/publish"),
+    ("POST", "{base}/unpublish"),
+    ("GET", "{base}/services"),
+    ("POST", "{base}/services"),
+    ("GET", "{base}/services/{service}"),
+    ("POST", "{base}/services/{service}"),
+    ("POST", "{base}/services/{service}/remove"),
+    ("GET", "{base}/contacts"),
+    ("POST", "{base}/contacts"),
+    ("GET", "{base}/contacts/{contact}"),
+    ("POST", "{base}/contacts/{contact}"),
+    ("POST", "{base}/contacts/{contact}/remove"),
+    ("GET", "{base}/address"),
+    ("POST", "{base}/address"),
+    ("GET", "{base}/history"),
+]
+
+
+def url(template, org):
+    return template.format(
+        base=f"/secretariat/organisations/{org.id}",
+        service=org.services[0].id,
+        contact=org.contacts[0].id,
+    )
+
+
 def routes(org):
-    service, contact = org.services[0].id, org.contacts[0].id
-    base = f"/secretariat/organisations/{org.id}"
-    return [
-        ("GET", "/secretariat/"),
-        ("GET", "/secretariat/organisations/new"),
-        ("POST", "/secretariat/organisations/new"),
-        ("GET", f"{base}/edit"),
-        ("POST", f"{base}/edit"),
-        ("POST", f"{base}/publish"),
-        ("POST", f"{base}/unpublish"),
-        ("GET", f"{base}/services"),
-        ("POST", f"{base}/services"),
-        ("GET", f"{base}/services/{service}"),
-        ("POST", f"{base}/services/{service}"),
-        ("POST", f"{base}/services/{service}/remove"),
-        ("GET", f"{base}/contacts"),
-        ("POST", f"{base}/contacts"),
-        ("GET", f"{base}/contacts/{contact}"),
-        ("POST", f"{base}/contacts/{contact}"),
-        ("POST", f"{base}/contacts/{contact}/remove"),
-        ("GET", f"{base}/address"),
-        ("POST", f"{base}/address"),
-        ("GET", f"{base}/history"),
-    ]
+    return [(method, url(template, org)) for method, template in ROUTES]
 
 
+@pytest.mark.parametrize(("method", "template"), ROUTES)
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.CONTACT_POINT, Role.ORG_EDITOR])
 def test_other_roles_get_403_on_every_secretariat_route(
-    db_session, client, make_user, sign_in, shelter, role
+    db_session, client, make_user, sign_in, shelter, role, method, template
 ):
     csrf = sign_in(client, make_user(role, organizations=[shelter]))
     before = db_session.scalar(select(func.count()).select_from(AuditEntry))
-    for method, path in routes(shelter):
-        response = client.open(path, method=method, data={"csrf_token": csrf, "name": "Hacked"})
-        assert response.status_code == 403, (method, path)
-        assert STREET not in response.get_data(as_text=True)
+    response = client.open(
+        url(template, shelter), method=method, data={"csrf_token": csrf, "name": "Hacked"}
+    )
+    assert response.status_code == 403
+    assert STREET not in response.get_data(as_text=True)
     assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == before
 
 
@@ -344,3 +355,16 @@ def test_saving_the_edit_form_unchanged_records_nothing(
     response = client.post(edit, data=MultiDict(reader.fields), follow_redirects=True)
     assert "Nothing changed." in response.get_data(as_text=True)
     assert db_session.scalar(select(func.count()).select_from(AuditEntry)) == before
+
+
+def test_names_with_ampersand_and_apostrophe_are_shown_once_escaped(
+    db_session, client, make_user, sign_in, shelter
+):
+    shelter.name = "Fier & l'Abri"
+    db_session.commit()
+    sign_in(client, make_user(Role.SECRETARIAT))
+    for path in (f"/secretariat/organisations/{shelter.id}/edit", "/organisations/be-shelter"):
+        html = client.get(path).get_data(as_text=True)
+        assert "Fier &amp; l&#39;Abri" in html
+        assert "&amp;amp;" not in html
+        assert "&amp;#39;" not in html
