@@ -10,6 +10,7 @@ from client.api import Client
 from client.identity import generate
 from client.messages import seal
 from directory.models import Organization
+from messaging.models import Envelope
 from tests.accounts.conftest import PASSWORD, code_for
 from tests.browser.test_messaging_interop import (
     PASSPHRASE,
@@ -43,6 +44,10 @@ def test_inbox_pages_with_the_cursor_and_marks_unread_messages(
     for number in range(22):
         sealed = seal(identities[bram.id], [anna_key], _message(f"Dossier {number:02d}", "…"))
         bram_api.post_message(sealed.to_json())
+    # a server (or someone with the database) alters one stored message: the page must refuse it
+    altered = db_session.get(Envelope, sealed.header["id"])
+    altered.ciphertext = bytes([altered.ciphertext[0] ^ 1]) + altered.ciphertext[1:]
+    db_session.commit()
 
     browser.get(live_server.url + "/login?next=/messages")
     browser.find_element(By.NAME, "email").send_keys(anna.email)
@@ -56,8 +61,10 @@ def test_inbox_pages_with_the_cursor_and_marks_unread_messages(
 
     rows = lambda: browser.find_elements(By.CSS_SELECTOR, "#inbox-list li.message")  # noqa: E731
     _until(browser, lambda: len(rows()) == 20)
-    assert "Dossier 21" in rows()[0].text  # newest first
-    assert all("Unread" in row.text and "TLP:GREEN" in row.text for row in rows())
+    assert "could not be opened safely" in rows()[0].text  # the altered one: nothing of it shown
+    assert "Dossier" not in rows()[0].text
+    assert "Dossier 20" in rows()[1].text  # newest first
+    assert all("Unread" in row.text and "TLP:GREEN" in row.text for row in rows()[1:])
     more = browser.find_element(By.ID, "inbox-more")
     assert more.is_displayed()
     more.click()
@@ -65,10 +72,10 @@ def test_inbox_pages_with_the_cursor_and_marks_unread_messages(
     assert "Dossier 00" in rows()[-1].text
     assert not more.is_displayed()
 
-    rows()[0].find_element(By.CSS_SELECTOR, "a.subject").click()
-    _until(browser, lambda: "Dossier 21" in browser.find_element(By.ID, "thread-messages").text)
+    rows()[1].find_element(By.CSS_SELECTOR, "a.subject").click()
+    _until(browser, lambda: "Dossier 20" in browser.find_element(By.ID, "thread-messages").text)
     browser.find_element(By.CSS_SELECTOR, "a[data-nav=inbox]").click()
     _until(browser, lambda: len(rows()) == 20)
-    assert rows()[0].get_attribute("class") == "message read"
-    assert "Unread" not in rows()[0].text
-    assert all("Unread" in row.text for row in rows()[1:])
+    assert rows()[1].get_attribute("class") == "message read"
+    assert "Unread" not in rows()[1].text
+    assert all("Unread" in row.text for row in rows()[2:])
