@@ -64,6 +64,7 @@ def ui_strings() -> dict[str, str]:
         "reply": _("Reply"),
         "forward": _("Forward"),
         "redNoForward": _("TLP:RED messages cannot be forwarded."),
+        "forwardTlp": _("A forwarded message keeps at least the TLP marking of the original."),
         "trust.unverified": _("unverified"),
         "trust.secretariat": _("verified by the secretariat"),
         "trust.inPerson": _("verified in person"),

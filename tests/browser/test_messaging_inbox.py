@@ -15,6 +15,7 @@ from tests.accounts.conftest import PASSWORD, code_for
 from tests.browser.test_messaging_interop import (
     PASSPHRASE,
     _enrolled,
+    _problem,
     _sender_key,
     _until,
     _visible,
@@ -74,6 +75,18 @@ def test_inbox_pages_with_the_cursor_and_marks_unread_messages(
 
     rows()[1].find_element(By.CSS_SELECTOR, "a.subject").click()
     _until(browser, lambda: "Dossier 20" in browser.find_element(By.ID, "thread-messages").text)
+    # a forward keeps at least the original's marking (TLP:GREEN here)
+    browser.find_element(By.CSS_SELECTOR, "#thread-messages button.forward").click()
+    _until(browser, lambda: _visible(browser, "compose-panel"))
+    assert "Dossier 20" in browser.find_element(By.ID, "compose-subject").get_attribute("value")
+    browser.find_element(By.ID, "find-person").send_keys(bram.email)
+    browser.find_element(By.ID, "add-person").click()
+    _until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#recipients li"))
+    browser.find_element(By.CSS_SELECTOR, "input[name=tlp][value='TLP:CLEAR']").click()
+    browser.find_element(By.ID, "compose-send").click()
+    _until(browser, lambda: "at least the TLP marking" in _problem(browser))
+    assert [m["kind"] for m in bram_api.messages()[0]] == ["receipt"]  # the read receipt only
+
     browser.find_element(By.CSS_SELECTOR, "a[data-nav=inbox]").click()
     _until(browser, lambda: len(rows()) == 20)
     assert rows()[1].get_attribute("class") == "message read"

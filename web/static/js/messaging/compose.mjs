@@ -1,6 +1,6 @@
 // Compose: recipients from the directory, an explicit TLP marking, attachments encrypted and
 // uploaded (with progress) before the message that names them.
-import { encryptAttachment, fileReader, seal } from "../crypto/index.mjs";
+import { TLP_MARKINGS, encryptAttachment, fileReader, seal } from "../crypto/index.mjs";
 import { api, uploadBlob } from "./api.mjs";
 import { KeyChanged } from "./trust.mjs";
 
@@ -164,7 +164,11 @@ export class Composer {
     if (!this.recipients.size) return fail(T.chooseRecipient);
     if ([...this.recipients.values()].some((r) => r.changed)) return fail(T.keyChanged);
     if (!tlp) { $("tlp-1").focus(); return fail(T.chooseTlp); }
-    if (this.context.forward && this.context.forward.tlp === "TLP:RED") return fail(T.redNoForward);
+    const forward = this.context.forward;
+    if (forward && forward.tlp === "TLP:RED") return fail(T.redNoForward);
+    if (forward && TLP_MARKINGS.indexOf(tlp) > TLP_MARKINGS.indexOf(forward.tlp)) {
+      return fail(T.forwardTlp); // TLP_MARKINGS runs from the strictest to the least strict
+    }
     if (this.busy) return false;
     this.busy = true;
     $("compose-send").disabled = true;
