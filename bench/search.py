@@ -56,14 +56,13 @@ TEMPLATES = {
     "en": "{kind} in {city}. Offers {services}. For {groups}.",
 }
 NOTE = (
-    "Reading these figures: the goals (engine p95 ≤ 3 ms, API p95 ≤ 10 ms at 100 000) are not "
-    "met in this run. Part of it is the machine (load 6–10 on 2 cores, the relay benchmark of "
-    "another part ran during the 100 000 run): p50 is a better guide than p95 here. Part is the "
-    "engine: *geo* with a radius fetches the stored id of every match in the box's corners to "
-    "exclude it and evaluates the query again, and *other language* queries match thousands of "
-    "organisations, whose facet counts tantivy aggregates by evaluating the query a second "
-    "time. Counting both from the fast-field bit masks of the matches already in hand (as the "
-    "engine already does up to 400 matches) is the next step."
+    "Reading these figures: the machine is shared (see the load above), so p50 is a better "
+    "guide than p95 and p99, which mostly measure waiting for a core. Where the engine itself "
+    "spends time: queries matching thousands of organisations (*other language*, broad "
+    "*filters*) have their facet counts aggregated by tantivy, which evaluates the query a "
+    "second time; up to 400 matches, and for every search within a radius, the counts come "
+    "from fast-field bit masks of the matches already in hand. Extending that to large result "
+    "sets is the next step if the p95 goal is missed on a quiet host."
 )
 SECTION_START = "<!-- search-benchmark:start -->"
 SECTION_END = "<!-- search-benchmark:end -->"

@@ -484,14 +484,21 @@ class EmbeddedBackend:
         searcher = self.index().searcher()
         vocabulary = self.vocabulary(searcher)
         filters = self._filters(query)
+        if query.near is not None and query.radius_km is not None:
+            return self._search_within(
+                searcher,
+                vocabulary=vocabulary,
+                filters=filters,
+                plan=plan,
+                query=query,
+                started=started,
+            )
         current: QueryPlan | None = plan
         final = tantivy.Query.all_query()
         total = 0
         while current is not None:
             text = self._text_query(current, vocabulary)
             final = self._combine(text, filters)
-            if query.near is not None and query.radius_km is not None:
-                final = self._within_radius(searcher, final, query)
             first = searcher.search(final, limit=max(1, query.offset + query.per_page), count=True)
             total = first.count  # type: ignore[attr-defined]
             if total or text is None:
@@ -507,27 +514,53 @@ class EmbeddedBackend:
         facets = self._facets(searcher, final, total, first.hits) if total else {}
         return self._result(query, page_hits, facets, total, started)
 
-    def _within_radius(
-        self, searcher: tantivy.Searcher, final: tantivy.Query, query: SearchQuery
-    ) -> tantivy.Query:
-        """``final`` restricted to the circle (the box, minus its corners)."""
+    def _search_within(
+        self,
+        searcher: tantivy.Searcher,
+        *,
+        vocabulary: dict[str, Vocabulary],
+        filters: list[tantivy.Query],
+        plan: QueryPlan,
+        query: SearchQuery,
+        started: float,
+    ) -> SearchPage:
+        """A search within a radius: matches in the surrounding box are measured once, here,
+        and hits, total and facet counts all come from those inside the circle."""
+        assert query.near is not None
         assert query.radius_km is not None
-        boxed = self._combine(final, self._bbox(query, query.radius_km))
-        found = self._all(searcher, boxed)
-        addresses = [address for _, address in found]
-        outside = [
-            searcher.doc(address).get_first("doc_id")
-            for address, distance in zip(
-                addresses, self._distances(searcher, addresses, query), strict=True
-            )
-            if distance is None or distance > query.radius_km
-        ]
-        if not outside:
-            return boxed
-        exclude = tantivy.Query.term_set_query(self.schema, "doc_id", outside)
-        return tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, boxed), (tantivy.Occur.MustNot, exclude)]
-        )
+        box = self._bbox(query, query.radius_km)
+        current: QueryPlan | None = plan
+        inside: list[tuple[float, tantivy.DocAddress, float]] = []
+        while current is not None:
+            text = self._text_query(current, vocabulary)
+            found = self._all(searcher, self._combine(text, [*filters, *box]))
+            addresses = [address for _, address in found]
+            distances = self._distances(searcher, addresses, query)
+            inside = [
+                (float(score), address, distance)
+                for (score, address), distance in zip(found, distances, strict=True)
+                if distance is not None and distance <= query.radius_km
+            ]
+            if inside or text is None:
+                break
+            current = current.relaxed()
+        plan = current or plan
+        if query.sort == "name":
+            named = [(self._payload(searcher, a), s, d) for s, a, d in inside]
+            named.sort(key=lambda item: str(item[0]["name"]).casefold())
+            chosen = named[query.offset : query.offset + query.per_page]
+            rows = [(s, data, d) for data, s, d in chosen]
+        else:
+            if query.sort == "distance":
+                inside.sort(key=lambda item: (item[2], -item[0]))
+            else:
+                inside.sort(key=lambda item: (-item[0], item[2]))
+            window = inside[query.offset : query.offset + query.per_page]
+            rows = [(s, self._payload(searcher, a), d) for s, a, d in window]
+        highlighter = Highlighter(plan) if plan.words else None
+        hits = [build_hit(data, highlighter, query.locale, d, s) for s, data, d in rows]
+        facets = self._count_masks(searcher, [a for _, a, _ in inside]) if inside else {}
+        return self._result(query, hits, facets, len(inside), started)
 
     def _page(
         self,
@@ -571,7 +604,7 @@ class EmbeddedBackend:
         total: int,
     ) -> list[tuple[float, tantivy.DocAddress, float | None]]:
         """The nearest ``wanted`` matches, growing a box around the point until it holds them."""
-        radius = query.radius_km or 25.0
+        radius = 25.0
         while True:
             boxed = self._combine(final, self._bbox(query, radius))
             found = self._all(searcher, boxed)
@@ -583,11 +616,11 @@ class EmbeddedBackend:
                 )
                 if distance is not None and distance <= radius
             ]
-            if len(measured) >= wanted or query.radius_km is not None or radius > 1500:
+            if len(measured) >= wanted or radius > 1500:
                 break
             radius *= 3
         measured.sort(key=lambda item: (item[2], -item[0]))
-        if len(measured) < wanted and query.radius_km is None and total > len(measured):
+        if len(measured) < wanted and total > len(measured):
             # Matches without a known place come last, by relevance.
             unplaced = tantivy.Query.boolean_query(
                 [
