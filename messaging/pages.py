@@ -23,6 +23,10 @@ def ui_strings() -> dict[str, str]:
         "unlocking": _("Unlocking… this takes a few seconds."),
         "unlocked": _("Your keys are unlocked for as long as this page stays open."),
         "wrongSecret": _("The key passphrase or recovery key is not right."),
+        "rollback": _(
+            "The server offered an older key backup than this browser saw before. "
+            "Your keys were not unlocked; tell the secretariat."
+        ),
         "noKeys": _("You have no encryption keys yet. Set them up first."),
         "passphraseShort": _("Choose a key passphrase of at least 12 characters."),
         "passphraseMismatch": _("The two key passphrases differ."),

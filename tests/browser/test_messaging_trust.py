@@ -5,6 +5,7 @@ the browser keeps older messages readable."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from client.messages import seal
 from config import Settings
 from core.db import utcnow
 from directory.models import Organization
+from messaging.models import KeyBackup
 from messaging.services.keys import attest_key
 from tests.accounts.conftest import PASSWORD, code_for
 from tests.browser.test_messaging_interop import (
@@ -84,6 +86,7 @@ def test_trust_key_change_safety_numbers_and_rotation_in_the_browser(
         apis[person.id].login(person.email, PASSWORD, code_for(person))
     anna_old = generate(anna.id)
     _publish(apis[anna.id], anna_old, 1, [anna_old])  # keys made by the Python client
+    first_backup = apis[anna.id].get_backup()
     bram_first = generate(bram.id)
     _publish(apis[bram.id], bram_first, 1, [bram_first])
     bram_api = apis[bram.id]
@@ -159,3 +162,14 @@ def test_trust_key_change_safety_numbers_and_rotation_in_the_browser(
     browser.find_element(By.CSS_SELECTOR, "#unlock-form button[type=submit]").click()
     _until(browser, lambda: "Voor de rotatie geschreven." in browser.find_element(
         By.ID, "thread-messages").text)  # fmt: skip
+
+    # a server that rolls the backup back to version 1 is refused by this browser
+    stored = db_session.get(KeyBackup, anna.id)
+    stored.version, stored.bundle = 1, json.dumps(first_backup)
+    db_session.commit()
+    browser.refresh()
+    _until(browser, lambda: _visible(browser, "unlock-panel"))
+    browser.find_element(By.ID, "unlock-secret").send_keys(PASSPHRASE)
+    browser.find_element(By.CSS_SELECTOR, "#unlock-form button[type=submit]").click()
+    _until(browser, lambda: "older key backup" in _problem(browser))
+    assert not _visible(browser, "thread-panel")

@@ -59,13 +59,13 @@ async function render(extra = null) {
     if (link.dataset.nav === view) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  if (!state.keyring.unlocked) {
-    const status = await state.keyring.status();
-    if (!status.current) return showSetup();
-    ui.status(T.locked);
-    return ui.show("unlock-panel");
-  }
   try {
+    if (!state.keyring.unlocked) {
+      const status = await state.keyring.status();
+      if (!status.current) return showSetup();
+      ui.status(T.locked);
+      return ui.show("unlock-panel");
+    }
     if (view === "keys") return showKeys();
     if (view === "compose") { ui.show("compose-panel"); return state.composer.open(extra); }
     if (view === "thread") { ui.show("thread-panel"); return await state.mailbox.thread(item); }
@@ -137,7 +137,8 @@ function wire() {
       render();
     } catch (error) {
       ui.status("");
-      ui.problem(error instanceof ApiError ? ui.explain(error) : T.wrongSecret);
+      if (error instanceof ApiError) ui.problem(ui.explain(error));
+      else ui.problem(error.reason === "rollback" ? T.rollback : T.wrongSecret);
       field.focus();
     }
   });

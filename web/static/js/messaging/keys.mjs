@@ -1,5 +1,7 @@
 // The person's own keys: set-up, unlock and rotation. Secret keys live in this module's memory
-// only, for the life of the page; nothing secret is written to storage, URLs or logs.
+// only, for the life of the page; nothing secret is written to storage, URLs or logs. The one
+// thing kept in localStorage is the highest backup version seen (public), so that a server
+// cannot roll the backup back to an older one (§5) on a later visit.
 import {
   b64, createBackup, fingerprint, generate, openWithPassphrase, openWithRecoveryKey,
   publicationSignature, unb64,
@@ -13,7 +15,14 @@ export class Keyring {
     this.sodium = sodium;
     this.userId = userId;
     this.keys = null; // current key first, older keys after
-    this.version = 0;
+    this.versionKey = `liaison.backup-version.${userId}`;
+    this.version = Number(window.localStorage.getItem(this.versionKey)) || 0;
+  }
+
+  /** Remember the highest backup version seen (public; refuses a rolled-back backup later). */
+  remember(version) {
+    this.version = Math.max(this.version, version);
+    window.localStorage.setItem(this.versionKey, String(this.version));
   }
 
   get unlocked() { return this.keys !== null; }
@@ -39,7 +48,7 @@ export class Keyring {
       throw new Error("the backup's current key is not the published one");
     }
     this.keys = keys;
-    this.version = bundle.version;
+    this.remember(bundle.version);
     return keys;
   }
 
@@ -65,7 +74,7 @@ export class Keyring {
         pub_sig: b64(this.sodium, publicationSignature(this.sodium, identity)),
       } });
       this.keys = keys;
-      this.version = version;
+      this.remember(version);
     };
     return { recoveryKey: b64(this.sodium, recoveryKey), commit };
   }
