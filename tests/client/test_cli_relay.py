@@ -15,7 +15,8 @@ from client.errors import KeyLogError
 from client.identity import generate
 from client.keylog import next_head, sign_head
 from client.keystore import KeyStoreError, public_key_document
-from messaging.models import Envelope, KeyLogEntry
+from messaging.models import Blob, Envelope, KeyLogEntry
+from messaging.services.blobs import blob_path
 from messaging.services.keylog import log_key
 from tests.accounts.conftest import code_for
 from tests.client.relay_fixtures import account, organisations, relay  # noqa: F401
@@ -82,6 +83,28 @@ def test_an_attachment_travels_encrypted_and_arrives_identical(account, tmp_path
     assert fetched.exit_code == 0, fetched.output
     assert (tmp_path / "got").read_bytes() == original.read_bytes()
     assert "verklaring.pdf (300000 B)" in shown.output
+
+
+def test_an_attachment_altered_on_the_server_is_refused_and_nothing_is_saved(
+    account, db_session, settings, tmp_path
+) -> None:
+    anna, bram = account("A"), account("B")
+    original = tmp_path / "foto.jpg"
+    original.write_bytes(os.urandom(150_000))
+    message_id = _sent_id(anna.cli("send", "--to", bram.id, "--subject", "Foto",
+                                   "--body", "bijlage", "--file", str(original)))  # fmt: skip
+    blob = db_session.scalars(select(Blob)).one()
+    stored = blob_path(settings, blob)
+    altered = bytearray(stored.read_bytes())
+    altered[100_000] ^= 1
+    stored.write_bytes(bytes(altered))
+
+    fetched = bram.cli("fetch-attachment", message_id, blob.id, "--out", str(tmp_path / "got"))
+
+    assert fetched.exit_code == 1
+    assert "(bad-chunk)" in fetched.output
+    assert not (tmp_path / "got").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".liaison-")]
 
 
 def test_keys_unlock_on_a_second_device_from_the_server_backup(account, tmp_path) -> None:
