@@ -241,10 +241,12 @@ def merged(parts: list[Load]) -> Load:
     )  # fmt: skip
 
 
-def relay_runs(url: str, messages: int, rounds: int) -> dict[str, Load]:
-    """Baseline and relay on one database and one gunicorn, in alternating rounds so that
-    drift in the machine's load affects both alike."""
+def relay_runs(url: str | None, messages: int, rounds: int) -> dict[str, Load]:
+    """Baseline and relay on one database (None: a SQLite file in the temporary data
+    directory) and one gunicorn, in alternating rounds so that drift in the machine's load
+    affects both alike."""
     data_dir = Path(tempfile.mkdtemp(prefix="liaison-bench-relay-"))
+    url = url or f"sqlite:///{data_dir / 'liaison.db'}"
     try:
         people = prepare_database(url, data_dir, CLIENTS + 3)
         tokens = [token for _identity, token in people[:CLIENTS]]
@@ -418,8 +420,7 @@ def main() -> None:
     args = parser.parse_args()
     runs: dict[str, dict[str, Load]] = {}
     databases = [("SQLite", None)] + ([] if args.no_postgres else [("PostgreSQL", args.postgres)])
-    for name, given in databases:
-        url = given or f"sqlite:///{tempfile.mkdtemp(prefix='liaison-bench-sqlite-')}/liaison.db"
+    for name, url in databases:
         print(f"{name}: relay and baseline …", flush=True)
         runs[name] = relay_runs(url, args.messages, ROUNDS)
         for route, run in runs[name].items():
