@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -31,7 +32,7 @@ PUBLISHED_FILTERS = ("published", "unpublished")
 def _secretariat_only() -> Response | None:
     user = g.get("user")
     if user is None:
-        return redirect("/login?next=" + request.path, code=303)
+        return redirect("/login?next=" + quote(request.path), code=303)
     if not user.has_role(Role.SECRETARIAT):
         abort(403)
     return None
