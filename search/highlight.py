@@ -71,7 +71,11 @@ class Highlighter:
         start, end = 0, len(text)
         if crop is not None and len(text) > crop:
             start = max(0, spans[0][0] - crop // 4)
+            if start:
+                start = text.rfind(" ", 0, start) + 1  # begin on a whole word
             end = min(len(text), start + crop)
+            if end < len(text) and " " in text[spans[0][1] : end]:
+                end = text.rfind(" ", spans[0][1], end)  # and end on one
             spans = [s for s in spans if s[0] >= start and s[1] <= end]
         parts: list[str] = ["…" if start > 0 else ""]
         cursor = start
