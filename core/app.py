@@ -61,3 +61,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     init_messaging(app, settings, database)
     return app
+
+
+def close_app(app: Flask) -> None:
+    """Stop what the app started (background threads) and close its database connections."""
+    for close in reversed(app.extensions.get("liaison.closers", [])):
+        close()
+    app.extensions["liaison.db"].dispose()

@@ -7,7 +7,7 @@ import logging
 from werkzeug.serving import make_server
 
 from config import Settings
-from core.app import create_app
+from core.app import close_app, create_app
 from core.mail import start_sink
 
 log = logging.getLogger("liaison.serve")
@@ -30,6 +30,7 @@ def run(settings: Settings, host: str, port: int) -> None:
         pass
     finally:
         server.server_close()
+        close_app(app)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
         if sink is not None:

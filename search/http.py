@@ -120,6 +120,7 @@ def init_search(app: Flask, settings: Settings, database: Database) -> None:
     """Register search routes and the after-commit indexer (no I/O here: all on first use)."""
     search_service = SearchService(settings, database)
     app.extensions["liaison.search"] = search_service
+    app.extensions.setdefault("liaison.closers", []).append(search_service.close)
     event.listen(database.sessions, "after_commit", search_service.after_commit)
     app.register_blueprint(bp)
     register_paths(app, PATHS, SCHEMAS)

@@ -50,6 +50,7 @@ class SearchService:
         self._wake = threading.Event()
         self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
+        self._closed = False
 
     # -- places ---------------------------------------------------------------------------
 
@@ -188,6 +189,8 @@ class SearchService:
     def kick(self) -> None:
         """Drain soon, in the background, without holding up the request that committed."""
         with self._worker_lock:
+            if self._closed:
+                return
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(
                     target=self._run, name="liaison-search-indexer", daemon=True
@@ -195,10 +198,21 @@ class SearchService:
                 self._worker.start()
         self._wake.set()
 
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the indexer thread after the drain it is doing (at app shutdown)."""
+        with self._worker_lock:
+            self._closed = True
+            worker = self._worker
+        self._wake.set()
+        if worker is not None:
+            worker.join(timeout)
+
     def _run(self) -> None:
         while True:
             self._wake.wait()
             self._wake.clear()
+            if self._closed:
+                return
             try:
                 self.drain()
             except Exception:  # the indexer must survive; the outbox keeps the work

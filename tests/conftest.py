@@ -19,7 +19,7 @@ from accounts.models import Role, User, UserSession
 from accounts.sessions import cookie_name, token_hash
 from config import Settings, load_settings
 from core import migrate
-from core.app import create_app
+from core.app import close_app, create_app
 from core.db import Database, utcnow
 from core.models import import_all_models
 from directory.taxonomy import sync_taxonomy
@@ -89,7 +89,7 @@ def app(settings: Settings):
     application = create_app(settings)
     application.config["TESTING"] = True
     yield application
-    application.extensions["liaison.db"].dispose()
+    close_app(application)
 
 
 @pytest.fixture

@@ -61,13 +61,13 @@ def inbox(settings):
 @pytest.fixture
 def mail_app(inbox):
     """The app sending its mail to the test SMTP server."""
-    from core.app import create_app
+    from core.app import close_app, create_app
 
     mail_settings, handler = inbox
     application = create_app(mail_settings)
     application.config["TESTING"] = True
     yield application, handler
-    application.extensions["liaison.db"].dispose()
+    close_app(application)
 
 
 @pytest.fixture

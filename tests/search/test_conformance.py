@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from config import load_settings
-from core.app import create_app
+from core.app import close_app, create_app
 from search.query import GeoPoint, SearchQuery
 from tests.conftest import PG_URL, _truncate
 
@@ -95,7 +95,7 @@ def engine(request, tmp_path_factory, database_template):
     yield service
     if service.primary is not None:
         service.primary.client.delete_index(service.primary.uid)
-    database.dispose()
+    close_app(app)
 
 
 @pytest.mark.parametrize(("text", "expected"), CASES)

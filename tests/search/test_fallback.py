@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from core.app import create_app
+from core.app import close_app, create_app
 from core.outbox import enqueue
 from search.query import SearchQuery
 
@@ -37,7 +37,7 @@ def meili_app(settings, closed_port):
             enqueue(session, organization.id)
         session.commit()
     yield app
-    database.dispose()
+    close_app(app)
 
 
 def test_search_falls_back_to_the_embedded_index_and_logs_it(meili_app, caplog):
