@@ -6,7 +6,8 @@ from datetime import timedelta
 import pyotp
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from accounts import invitations
 from accounts.models import User
@@ -24,10 +25,18 @@ def _fill(browser, name: str, value: str) -> None:
     field.send_keys(value)
 
 
+def _click_and_wait(browser, element) -> None:
+    """Click, then wait until the browser has left the page (a form post and its redirect)."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(page))
+
+
 def _submit(browser, form_action: str) -> None:
-    browser.find_element(
-        By.CSS_SELECTOR, f'form[action="{form_action}"] button[type=submit]'
-    ).click()
+    _click_and_wait(
+        browser,
+        browser.find_element(By.CSS_SELECTOR, f'form[action="{form_action}"] button[type=submit]'),
+    )
 
 
 def test_invitation_enrolment_sign_in_french_page_and_sign_out(
@@ -113,7 +122,7 @@ def test_invitation_enrolment_sign_in_french_page_and_sign_out(
     assert "Anna Peeters" in browser.page_source
 
     # 6. sign out (the interface stays in French), then put the old cookie back: no longer valid
-    browser.find_element(By.ID, "sign-out").click()
+    _click_and_wait(browser, browser.find_element(By.ID, "sign-out"))
     assert "/login" in browser.current_url
     assert "Vous êtes déconnecté" in browser.page_source
     _put_cookie(browser, old_cookie)
