@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import Blueprint, Flask, Request, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user
-from sqlalchemy import ForeignKey, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import ForeignKey, Select, String, bindparam, select, update
+from sqlalchemy.orm import Mapped, Session, lazyload, mapped_column
 
 from accounts.models import User
 from config import Settings
@@ -66,19 +67,35 @@ def issue_token(
     return secret, row
 
 
+@cache
+def _token_and_person() -> Select[User, str, datetime, datetime | None, datetime | None]:
+    """Built once: the token with this hash and its person (organisations load on first use)."""
+    return (
+        select(User, ApiToken.id, ApiToken.expires_at, ApiToken.revoked_at, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == bindparam("hash"))
+        .options(lazyload(User.organizations))
+    )
+
+
 def user_for_token(session: Session, secret: str) -> User | None:
-    """The active person a valid, unexpired, unrevoked token belongs to, else None."""
+    """The active person a valid, unexpired, unrevoked token belongs to, else None.
+
+    One query for the token and its person. The person's organisations are not loaded with it
+    (most API calls never need them); they load on first use within the request's session.
+    ``last_used_at`` is written at most once per ``TOUCH_EVERY`` per token.
+    """
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(secret))).first()
+    row = session.execute(_token_and_person(), {"hash": token_hash(secret)}).first()
     now = utcnow()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    if row is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    user, token_id, expires_at, revoked_at, last_used_at = row
+    if revoked_at is not None or expires_at <= now or not user.is_active:
         return None
-    if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
-        row.last_used_at = now
+    if last_used_at is None or now - last_used_at > TOUCH_EVERY:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         session.commit()
     return user
 
