@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Select, Table, and_, bindparam, exists, insert, select, true
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -21,7 +22,6 @@ from messaging.envelopes import UUID, b64encode, parse_time
 from messaging.errors import Conflict, Forbidden, Malformed, Rejected, RelayError
 from messaging.models import Blob, Delivery, Envelope, EnvelopeBlob, IdentityKey
 from messaging.services.blobs import may_download
-from messaging.services.keys import current_keys, public_key
 
 CLOCK_SKEW = timedelta(minutes=10)
 MAX_BLOBS = 100
@@ -87,26 +87,84 @@ def _same_bytes(stored: Envelope, parsed: crypto.Envelope) -> bool:
     )
 
 
-def _check_recipients(
-    session: Session, sender: User, parsed: crypto.Envelope
-) -> dict[str, IdentityKey]:
-    """Every addressed person exists, is active and has a current key; returns the keys."""
+@dataclass(frozen=True)
+class _Lookup:
+    """What one query tells about an envelope: is its id taken, who may receive, which keys."""
+
+    id_taken: bool
+    org_exists: bool
+    active: set[str]
+    key_ids: dict[str, str]  # the current key id of each active person who has one
+    sender_key: crypto.PublicKey | None
+
+
+@cache
+def _lookup_statement(with_org: bool) -> Select[str, str, str, str, str, bool, bool]:
+    """Built once: active people among ``people`` with their current key (if any), plus whether
+    envelope ``id`` exists and (``with_org``) whether organisation ``to_org`` exists."""
+    id_taken = exists().where(Envelope.id == bindparam("id"))
+    org_exists = exists().where(Organization.id == bindparam("to_org")) if with_org else true()
+    return (
+        select(
+            User.id,
+            IdentityKey.key_id,
+            IdentityKey.sign_pk,
+            IdentityKey.box_pk,
+            IdentityKey.created_at,
+            id_taken.label("id_taken"),
+            org_exists.label("org_exists"),
+        )
+        .outerjoin(IdentityKey, and_(IdentityKey.user_id == User.id, IdentityKey.current.is_(True)))
+        .where(User.id.in_(bindparam("people", expanding=True)), User.is_active)
+    )
+
+
+_ENVELOPE_TABLE = cast(Table, Envelope.__table__)
+_ENVELOPE_COLUMNS = tuple(_ENVELOPE_TABLE.columns.keys())
+_INSERT_ENVELOPE = insert(_ENVELOPE_TABLE)
+_INSERT_DELIVERIES = insert(cast(Table, Delivery.__table__))
+_INSERT_BLOBS = insert(cast(Table, EnvelopeBlob.__table__))
+_ID_TAKEN = select(exists().where(Envelope.id == bindparam("id")))
+_ORG_EXISTS = select(exists().where(Organization.id == bindparam("to_org")))
+
+
+def _look_up(session: Session, sender: User, parsed: crypto.Envelope) -> _Lookup:
+    """In one round trip: whether the id is taken, whether ``to_org`` exists, which addressed
+    people (and the sender) are active, and their current keys."""
+    to_org = parsed.header["to_org"]
+    params = {"id": parsed.id, "to_org": to_org, "people": sorted({*parsed.recipients, sender.id})}
+    rows = session.execute(_lookup_statement(to_org is not None), params).all()
+    if not rows:  # nobody active at all (not even the sender): ask the other two on their own
+        taken = bool(session.scalar(_ID_TAKEN, params))
+        org_exists = to_org is None or bool(session.scalar(_ORG_EXISTS, params))
+        return _Lookup(taken, org_exists, set(), {}, None)
+    own = next((row for row in rows if row.id == sender.id and row.key_id is not None), None)
+    sender_key = None
+    if own is not None:
+        sender_key = crypto.public_key_from_b64(own.id, own.sign_pk, own.box_pk, own.created_at)
+    return _Lookup(
+        id_taken=bool(rows[0].id_taken),
+        org_exists=bool(rows[0].org_exists),
+        active={row.id for row in rows},
+        key_ids={row.id: row.key_id for row in rows if row.key_id is not None},
+        sender_key=sender_key,
+    )
+
+
+def _check_recipients(parsed: crypto.Envelope, found: _Lookup) -> None:
+    """Every addressed person exists, is active and has a current key."""
     to = parsed.recipients
-    people = set(to) | {sender.id}
-    found = set(session.scalars(select(User.id).where(User.id.in_(people), User.is_active)))
-    missing = sorted(set(to) - found)
+    missing = sorted(set(to) - found.active)
     if missing:
         raise Rejected(
             "no active person with the id(s) " + ", ".join(missing), check="unknown-recipient"
         )
-    keys = current_keys(session, people)
-    keyless = sorted(set(to) - set(keys))
+    keyless = sorted(set(to) - set(found.key_ids))
     if keyless:
         raise Rejected(
             "no published key for " + ", ".join(keyless) + "; they cannot receive yet",
             check="recipient-cannot-receive",
         )
-    return keys
 
 
 def _expiry(settings: Settings, parsed: crypto.Envelope, now: datetime) -> datetime:
@@ -163,24 +221,26 @@ def accept_envelope(
     header = parsed.header
     if header["sender"] != sender.id:
         raise Forbidden("the header names another sender than you", check="wrong-sender")
-    existing = session.get(Envelope, parsed.id)
-    if existing is not None:
-        if existing.sender_id == sender.id and _same_bytes(existing, parsed):
-            return existing, False
-        raise Conflict("this message id is already used by other bytes", check="id-conflict")
-    keys = _check_recipients(session, sender, parsed)
-    if sender.id not in keys:
+    found = _look_up(session, sender, parsed)
+    if found.id_taken:
+        existing = session.get(Envelope, parsed.id)
+        if existing is not None:
+            if existing.sender_id == sender.id and _same_bytes(existing, parsed):
+                return existing, False
+            raise Conflict("this message id is already used by other bytes", check="id-conflict")
+    _check_recipients(parsed, found)
+    if found.sender_key is None:
         raise Rejected("publish your key before sending", check="stale-sender-key")
     try:
         crypto.check_envelope(
             parsed,
             sender_id=sender.id,
-            sender_key=public_key(keys[sender.id]),
-            current_key_ids={user: key.key_id for user, key in keys.items()},
+            sender_key=found.sender_key,
+            current_key_ids=found.key_ids,
         )
     except crypto.CryptoError as error:
         raise _refusal(error) from None
-    if header["to_org"] is not None and session.get(Organization, header["to_org"]) is None:
+    if not found.org_exists:
         raise Rejected(
             "to_org is not an organisation of the directory", check="unknown-organisation"
         )
@@ -205,25 +265,33 @@ def accept_envelope(
         received_at=now,
         expires_at=expires_at,
     )
-    session.add(envelope)
-    session.flush()  # the copies refer to it
-    for wrap in parsed.wraps:
-        is_sender = wrap.to == sender.id
-        session.add(
-            Delivery(
-                envelope_id=envelope.id,
-                recipient_id=wrap.to,
-                key_id=wrap.key_id,
-                is_sender=is_sender,
-                delivered_at=now,
-                acknowledged_at=now if is_sender else None,
-                read_at=now if is_sender else None,
+    # Plain inserts (one for the envelope, one executemany for the copies, one for the blobs):
+    # the row needs no identity-map bookkeeping, the caller only reads the returned values.
+    session.execute(
+        _INSERT_ENVELOPE, [{name: getattr(envelope, name) for name in _ENVELOPE_COLUMNS}]
+    )
+    receipt = header["kind"] == "receipt"
+    session.execute(
+        _INSERT_DELIVERIES,
+        [
+            {
+                "envelope_id": envelope.id,
+                "recipient_id": wrap.to,
+                "key_id": wrap.key_id,
+                "is_sender": wrap.to == sender.id,
+                "delivered_at": now,
+                "acknowledged_at": now if wrap.to == sender.id else None,
+                "read_at": now if wrap.to == sender.id else None,
+                "deleted_at": None,
                 # Nobody is e-mailed about their own message or about a receipt.
-                notified_at=now if is_sender or header["kind"] == "receipt" else None,
-            )
+                "notified_at": now if wrap.to == sender.id or receipt else None,
+            }
+            for wrap in parsed.wraps
+        ],
+    )
+    if blob_ids:
+        session.execute(
+            _INSERT_BLOBS,
+            [{"envelope_id": envelope.id, "blob_id": blob_id} for blob_id in blob_ids],
         )
-    session.flush()
-    for blob_id in blob_ids:
-        session.add(EnvelopeBlob(envelope_id=envelope.id, blob_id=blob_id))
-    session.flush()
     return envelope, True
