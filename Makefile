@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP := $(VENV)/.installed
+export LIAISON_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: help install run test lint format migrate bench selftest chromium clean
 

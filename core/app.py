@@ -36,6 +36,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Library chatter (every scheduler tick, every SMTP line) would drown the operator's log.
+    for noisy in ("apscheduler", "mail.log"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     database = Database(settings.database_url)
     app.extensions["liaison.settings"] = settings
     app.extensions["liaison.db"] = database

@@ -101,7 +101,7 @@ def run_slot(
             row.error = error
             session.commit()
     if error is None:
-        log.info("job %s ran for slot %s on %s", job.name, slot, worker)
+        log.debug("job %s ran for slot %s on %s", job.name, slot, worker)
     return True
 
 

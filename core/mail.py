@@ -98,18 +98,30 @@ def port_is_free(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) != 0
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def start_sink(settings: Settings) -> Controller | None:
-    """Start the local aiosmtpd sink writing to ``<data dir>/mail/`` (embedded default only)."""
+    """Start the local aiosmtpd sink writing to ``<data dir>/mail/`` (embedded default only).
+
+    When the configured port is taken (another instance's sink, say), the sink takes a free
+    port instead; the caller reads it from ``controller.port`` and sends there.
+    """
     if settings.smtp_host or not settings.mail_sink:
         return None
     directory = settings.data_dir / "mail"
     directory.mkdir(parents=True, exist_ok=True)
-    if not port_is_free("127.0.0.1", settings.smtp_port):
-        log.warning(
-            "port %s is busy; assuming a mail sink already listens there", settings.smtp_port
+    port = settings.smtp_port
+    if not port_is_free("127.0.0.1", port):
+        port = free_port()
+        log.info(
+            "port %s is busy (another instance?); the mail sink uses %s", settings.smtp_port, port
         )
-        return None
-    controller = Controller(_SinkHandler(directory), hostname="127.0.0.1", port=settings.smtp_port)
+    controller = Controller(_SinkHandler(directory), hostname="127.0.0.1", port=port)
     controller.start()
-    log.info("local mail sink on 127.0.0.1:%s writes to %s", settings.smtp_port, directory)
+    log.info("local mail sink on 127.0.0.1:%s writes to %s", port, directory)
     return controller

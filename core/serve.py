@@ -15,8 +15,10 @@ log = logging.getLogger("liaison.serve")
 
 def run(settings: Settings, host: str, port: int) -> None:
     """Serve until interrupted; starts and stops the embedded helpers around the server."""
-    app = create_app(settings)
     sink = start_sink(settings)
+    if sink is not None:
+        settings = settings.replace(smtp_port=sink.port)
+    app = create_app(settings)
     scheduler = None
     if settings.run_scheduler and not settings.production:
         from core.jobs import start_scheduler
@@ -30,8 +32,8 @@ def run(settings: Settings, host: str, port: int) -> None:
         pass
     finally:
         server.server_close()
-        close_app(app)
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            scheduler.shutdown(wait=True)
+        close_app(app)
         if sink is not None:
             sink.stop()

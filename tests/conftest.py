@@ -21,6 +21,7 @@ from config import Settings, load_settings
 from core import migrate
 from core.app import close_app, create_app
 from core.db import Database, utcnow
+from core.mail import free_port
 from core.models import import_all_models
 from directory.taxonomy import sync_taxonomy
 
@@ -80,6 +81,9 @@ def settings(tmp_path: Path, database_template: str) -> Settings:
         secret_key=secrets.token_urlsafe(48),
         mail_sink=False,
         run_scheduler=False,
+        # a closed port: a test that forgets its own SMTP server never reaches a developer's sink
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),
     )
 
 
