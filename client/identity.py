@@ -118,11 +118,24 @@ def verify_publication(key: PublicKey, pub_sig: bytes) -> bool:
     )  # fmt: skip
 
 
-def fingerprint(sign_pk: bytes, box_pk: bytes) -> str:
+def _digit_groups(digest: bytes) -> str:
     """Six groups of five digits: group i = int_be(f[5i:5i+5]) mod 100000."""
-    digest = H("liaison/v1/fingerprint", sign_pk, box_pk)
     groups = (int.from_bytes(digest[5 * i : 5 * i + 5], "big") % 100000 for i in range(6))
     return " ".join(f"{group:05d}" for group in groups)
+
+
+def fingerprint(sign_pk: bytes, box_pk: bytes) -> str:
+    """A person's fingerprint (spec §2), six groups of five digits."""
+    return _digit_groups(H("liaison/v1/fingerprint", sign_pk, box_pk))
+
+
+def key_fingerprint(public_key: bytes) -> str:
+    """The fingerprint of one standalone key (the secretariat's root key, the key-log key).
+
+    Not part of the envelope spec: it only lets a person compare a configured key with the
+    one the About page shows, digit group by digit group.
+    """
+    return _digit_groups(H("liaison/v1/key-fingerprint", public_key))
 
 
 def safety_number(fingerprint_a: str, fingerprint_b: str) -> str:

@@ -20,15 +20,22 @@ from client.envelope import (
     wraps_hash,
 )
 from client.errors import CryptoError, EnvelopeError, KeyLogError
-from client.identity import PublicKey, fingerprint, key_id, public_key_from_b64, signing_keypair
+from client.identity import (
+    PublicKey,
+    fingerprint,
+    key_fingerprint,
+    key_id,
+    public_key_from_b64,
+    signing_keypair,
+)
 from client.keylog import GENESIS, SignedHead, next_head, parse_entry, sign_head
 
 __all__ = [
-    "GENESIS", "CryptoError", "Envelope", "EnvelopeError", "KeyLogError", "PublicKey", "SignedHead",
-    "attest", "check_envelope", "check_publication", "fingerprint", "key_id", "log_entry",
-    "log_head", "log_keypair_from_seed", "next_head", "parse_entry", "parse_envelope_bytes",
-    "sign_head", "sign_log_head", "signing_keypair", "verify_attestation", "verify_envelope",
-    "verify_publication", "verify_revocation",
+    "GENESIS", "CryptoError", "Envelope", "EnvelopeError", "KeyLogError", "PublicKey",
+    "SignedHead", "attest", "check_envelope", "check_publication", "fingerprint",
+    "key_fingerprint", "key_id", "log_entry", "log_head", "log_keypair_from_seed", "next_head",
+    "parse_entry", "parse_envelope_bytes", "sign_head", "sign_log_head", "signing_keypair",
+    "verify_attestation", "verify_envelope", "verify_publication", "verify_revocation",
 ]  # fmt: skip
 
 MAX_ENVELOPE_BYTES = 2 * 1024 * 1024

@@ -17,5 +17,8 @@ def init_messaging(app: Flask, settings: Settings, database: Database) -> None:
 
     app.extensions[LIMITERS] = init_limiters(settings)
     app.register_blueprint(blueprint)
+    from messaging.about import about
+
+    app.register_blueprint(about)
     register_paths(app, PATHS, SCHEMAS)
     app.register_blueprint(__import__("messaging.pages").pages.pages)  # the /messages pages
