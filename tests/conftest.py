@@ -55,20 +55,25 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-def _truncate(url: str) -> None:
+_PG_DATABASE: list[Database] = []
+
+
+def _empty_tables(url: str) -> None:
+    """Delete every row but the taxonomy's; DELETE beats TRUNCATE on tables this small."""
+    if not _PG_DATABASE:
+        _PG_DATABASE.append(Database(url))
     metadata = import_all_models().metadata
-    names = [t.name for t in metadata.sorted_tables if t.name not in KEEP_TABLES]
-    database = Database(url)
-    with database.engine.begin() as connection:
-        connection.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " CASCADE"))
-    database.dispose()
+    tables = [t for t in reversed(metadata.sorted_tables) if t.name not in KEEP_TABLES]
+    with _PG_DATABASE[0].engine.begin() as connection:
+        for table in tables:
+            connection.execute(table.delete())
 
 
 @pytest.fixture
 def settings(tmp_path: Path, database_template: str) -> Settings:
     """Settings of a fresh instance whose data directory is the test's temporary directory."""
     if PG_URL:
-        _truncate(PG_URL)
+        _empty_tables(PG_URL)
         url = PG_URL
     else:
         shutil.copy(database_template, tmp_path / "liaison.db")
