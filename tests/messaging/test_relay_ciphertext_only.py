@@ -1,4 +1,5 @@
-"""Ciphertext only: what a person writes never reaches the database, blob store, logs or e-mail."""
+"""Ciphertext only: what a person writes never reaches the database, blob store, search index,
+logs or e-mail."""
 
 from __future__ import annotations
 
@@ -46,15 +47,16 @@ def _database_dump(db_session) -> str:
 
 
 def test_a_marker_in_subject_body_and_attachment_appears_nowhere_on_the_server(
-    app, settings, smtp_settings, make_person, db_session, tmp_path, caplog
+    app, settings, smtp_settings, make_person, db_session, tmp_path_factory, caplog
 ):
+    client_dir = tmp_path_factory.mktemp("client")  # the writer's machine, not the server's
     caplog.set_level(logging.DEBUG)
     mail_settings, inbox = smtp_settings
     anna, bram = make_person("A"), make_person("B")
-    plain = tmp_path / f"{MARKER}.txt"
+    plain = client_dir / f"{MARKER}.txt"
     plain.write_text(f"{MARKER}\n" * 1000)
     blob_id = str(uuid.uuid4())
-    encrypted = tmp_path / "blob.bin"
+    encrypted = client_dir / "blob.bin"
     manifest = encrypt_file(plain, encrypted, blob_id)
     anna.http.post(
         f"/api/v1/blobs?id={blob_id}", data=encrypted.read_bytes(), headers=anna.headers()
@@ -80,6 +82,14 @@ def test_a_marker_in_subject_body_and_attachment_appears_nowhere_on_the_server(
     for path in (settings.data_dir / "blobs").rglob("*"):
         if path.is_file():
             assert MARKER.encode() not in path.read_bytes()
+    # the search index, rebuilt from everything the database now holds, and every other file the
+    # instance wrote under its data directory
+    app.extensions["liaison.search"].reindex()
+    index_files = [p for p in (settings.data_dir / "search").rglob("*") if p.is_file()]
+    assert index_files, "the search index should exist on disk"
+    for path in settings.data_dir.rglob("*"):
+        if path.is_file():
+            assert MARKER.encode() not in path.read_bytes(), path
     assert MARKER not in listed
     assert len(inbox.messages) == 1
     assert all(MARKER not in message.as_string() for _, message in inbox.messages)
