@@ -55,10 +55,11 @@ chromium: ## install Debian's Chromium for the browser tests (as root, when miss
 test: install chromium ## run the whole test suite (PostgreSQL too when LIAISON_TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-lint: install ## ruff, ruff format --check, mypy
+lint: install ## ruff, ruff format --check, mypy, codespell
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/codespell .
 
 format: install ## apply ruff format and safe fixes
 	$(BIN)/ruff format .
