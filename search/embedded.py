@@ -9,13 +9,14 @@ BM25 part breaks ties (shorter names first). Rebuilds write a new generation and
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,10 @@ from directory.taxonomy import load_taxonomy
 from search.analysis import LANGUAGES, QueryPlan, QueryWord, folding_analyzer, stem
 from search.analysis import stemming_analyzer as stemmer
 from search.backend import SearchDocument
+from search.columns import count_masks, distances_km
 from search.documents import payload
 from search.highlight import Highlighter
-from search.places import bounding_box, haversine_km
+from search.places import bounding_box
 from search.query import FACET_FIELDS, SearchHit, SearchPage, SearchQuery
 from search.results import build_hit
 from search.vocabulary import Vocabulary
@@ -415,12 +417,7 @@ class EmbeddedBackend:
         assert query.near is not None
         lats = searcher.fast_field_values("lat", addresses)
         lons = searcher.fast_field_values("lon", addresses)
-        return [
-            None
-            if lat is None or lon is None
-            else haversine_km(query.near.lat, query.near.lon, lat, lon)
-            for lat, lon in zip(lats, lons, strict=True)
-        ]
+        return distances_km(query.near.lat, query.near.lon, lats, lons)
 
     def _facets(
         self,
@@ -444,23 +441,7 @@ class EmbeddedBackend:
     def _count_masks(
         searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]
     ) -> dict[str, dict[str, int]]:
-        facets: dict[str, dict[str, int]] = {}
-        for name, codes in facet_codes().items():
-            by_bit = {1 << bit: code for code, bit in codes.items()}
-            counts: dict[str, int] = {}
-            for value in searcher.fast_field_values(f"fx_{name}", addresses):
-                mask = int(value or 0)
-                while mask:
-                    lowest = mask & -mask
-                    code = by_bit[lowest]
-                    counts[code] = counts.get(code, 0) + 1
-                    mask ^= lowest
-            facets[name] = counts
-        flags = searcher.fast_field_values("fx_flags", addresses)
-        for name, flag in (("is_24_7", 1), ("cross_border", 2)):
-            yes = sum(1 for value in flags if value and int(value) & flag)
-            facets[name] = {k: v for k, v in (("true", yes), ("false", len(flags) - yes)) if v}
-        return facets
+        return count_masks(searcher, addresses, facet_codes())
 
     @staticmethod
     def _aggregate(searcher: tantivy.Searcher, final: tantivy.Query) -> dict[str, dict[str, int]]:
@@ -552,10 +533,12 @@ class EmbeddedBackend:
             rows = [(s, data, d) for data, s, d in chosen]
         else:
             if query.sort == "distance":
-                inside.sort(key=lambda item: (item[2], -item[0]))
+                by: Callable[[Any], Any] = lambda item: (item[2], -item[0])  # noqa: E731
             else:
-                inside.sort(key=lambda item: (-item[0], item[2]))
-            window = inside[query.offset : query.offset + query.per_page]
+                by = lambda item: (-item[0], item[2])  # noqa: E731
+            # the same rows as sorting them all, without sorting thousands
+            first = heapq.nsmallest(query.offset + query.per_page, inside, key=by)
+            window = first[query.offset :]
             rows = [(s, self._payload(searcher, a), d) for s, a, d in window]
         highlighter = Highlighter(plan) if plan.words else None
         hits = [build_hit(data, highlighter, query.locale, d, s) for s, data, d in rows]

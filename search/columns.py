@@ -1,0 +1,73 @@
+"""Fast-field work on many matches at once: facet counts from bit masks, distances to a point.
+
+Results with thousands of matches (a town's radius, a service named in another language) spend
+their time here, so each function runs one tight loop instead of a call per organisation.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from math import asin, cos, radians, sin, sqrt
+
+import tantivy
+
+EARTH_RADIUS_KM = 6371.0088  # as search.places.haversine_km
+
+
+def distances_km(
+    lat: float, lon: float, lats: Sequence[float | None], lons: Sequence[float | None]
+) -> list[float | None]:
+    """Great-circle distances from (lat, lon) to each point; None where a point is unknown.
+
+    The same formula as ``search.places.haversine_km``, inlined (same floats, no call per point).
+    """
+    p1 = radians(lat)
+    cos_p1 = cos(p1)
+    diameter = 2 * EARTH_RADIUS_KM
+    return [
+        None
+        if lat2 is None or lon2 is None
+        else diameter
+        * asin(
+            min(
+                1.0,
+                sqrt(
+                    sin((radians(lat2) - p1) / 2) ** 2
+                    + cos_p1 * cos(radians(lat2)) * sin(radians(lon2 - lon) / 2) ** 2
+                ),
+            )
+        )
+        for lat2, lon2 in zip(lats, lons, strict=True)
+    ]
+
+
+def count_masks(
+    searcher: tantivy.Searcher,
+    addresses: list[tantivy.DocAddress],
+    codes: dict[str, dict[str, int]],
+) -> dict[str, dict[str, int]]:
+    """Facet counts of ``addresses`` from their ``fx_<facet>`` and ``fx_flags`` bit masks.
+
+    Organisations share few distinct masks, so masks are counted first and each distinct mask
+    is split into its codes once.
+    """
+    facets: dict[str, dict[str, int]] = {}
+    for name, positions in codes.items():
+        by_bit = {1 << bit: code for code, bit in positions.items()}
+        counts: dict[str, int] = {}
+        masks = Counter(searcher.fast_field_values(f"fx_{name}", addresses))
+        for value, times in masks.items():
+            mask = int(value or 0)
+            while mask:
+                lowest = mask & -mask
+                code = by_bit[lowest]
+                counts[code] = counts.get(code, 0) + times
+                mask ^= lowest
+        facets[name] = counts
+    flags = Counter(int(v or 0) for v in searcher.fast_field_values("fx_flags", addresses))
+    for name, flag in (("is_24_7", 1), ("cross_border", 2)):
+        yes = sum(times for value, times in flags.items() if value & flag)
+        no = len(addresses) - yes
+        facets[name] = {k: v for k, v in (("true", yes), ("false", no)) if v}
+    return facets
