@@ -17,7 +17,7 @@ import requests
 from config import load_settings
 from core.app import close_app, create_app
 from search.query import GeoPoint, SearchQuery
-from tests.conftest import PG_URL, _truncate
+from tests.conftest import PG_URL, _empty_tables
 
 from .conftest import demo_records, organization_from_record, refs
 
@@ -60,7 +60,7 @@ def engine(request, tmp_path_factory, database_template):
     once per engine: the suite only reads)."""
     data_dir = tmp_path_factory.mktemp("conformance")
     if PG_URL:
-        _truncate(PG_URL)
+        _empty_tables(PG_URL)
         url = PG_URL
     else:
         shutil.copy(database_template, data_dir / "liaison.db")
