@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, Table, and_, bindparam, exists, insert, select, true
+from sqlalchemy import Select, and_, bindparam, exists, select, true
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -20,8 +20,9 @@ from directory.models import Organization
 from messaging import crypto
 from messaging.envelopes import UUID, b64encode, parse_time
 from messaging.errors import Conflict, Forbidden, Malformed, Rejected, RelayError
-from messaging.models import Blob, Delivery, Envelope, EnvelopeBlob, IdentityKey
+from messaging.models import Blob, Delivery, Envelope, IdentityKey
 from messaging.services.blobs import may_download
+from messaging.services.relay_store import ENVELOPE_COLUMNS, Copy, store
 
 CLOCK_SKEW = timedelta(minutes=10)
 MAX_BLOBS = 100
@@ -119,11 +120,6 @@ def _lookup_statement(with_org: bool) -> Select[str, str, str, str, str, bool, b
     )
 
 
-_ENVELOPE_TABLE = cast(Table, Envelope.__table__)
-_ENVELOPE_COLUMNS = tuple(_ENVELOPE_TABLE.columns.keys())
-_INSERT_ENVELOPE = insert(_ENVELOPE_TABLE)
-_INSERT_DELIVERIES = insert(cast(Table, Delivery.__table__))
-_INSERT_BLOBS = insert(cast(Table, EnvelopeBlob.__table__))
 _ID_TAKEN = select(exists().where(Envelope.id == bindparam("id")))
 _ORG_EXISTS = select(exists().where(Organization.id == bindparam("to_org")))
 
@@ -133,10 +129,12 @@ def _look_up(session: Session, sender: User, parsed: crypto.Envelope) -> _Lookup
     people (and the sender) are active, and their current keys."""
     to_org = parsed.header["to_org"]
     params = {"id": parsed.id, "to_org": to_org, "people": sorted({*parsed.recipients, sender.id})}
-    rows = session.execute(_lookup_statement(to_org is not None), params).all()
+    # Core execution on the session's connection (same transaction): no ORM result handling.
+    connection = session.connection()
+    rows = connection.execute(_lookup_statement(to_org is not None), params).all()
     if not rows:  # nobody active at all (not even the sender): ask the other two on their own
-        taken = bool(session.scalar(_ID_TAKEN, params))
-        org_exists = to_org is None or bool(session.scalar(_ORG_EXISTS, params))
+        taken = bool(connection.scalar(_ID_TAKEN, params))
+        org_exists = to_org is None or bool(connection.scalar(_ORG_EXISTS, params))
         return _Lookup(taken, org_exists, set(), {}, None)
     own = next((row for row in rows if row.id == sender.id and row.key_id is not None), None)
     sender_key = None
@@ -265,33 +263,8 @@ def accept_envelope(
         received_at=now,
         expires_at=expires_at,
     )
-    # Plain inserts (one for the envelope, one executemany for the copies, one for the blobs):
-    # the row needs no identity-map bookkeeping, the caller only reads the returned values.
-    session.execute(
-        _INSERT_ENVELOPE, [{name: getattr(envelope, name) for name in _ENVELOPE_COLUMNS}]
-    )
+    row = {name: getattr(envelope, name) for name in ENVELOPE_COLUMNS}
+    copies = [Copy(wrap.to, wrap.key_id, wrap.to == sender.id) for wrap in parsed.wraps]
     receipt = header["kind"] == "receipt"
-    session.execute(
-        _INSERT_DELIVERIES,
-        [
-            {
-                "envelope_id": envelope.id,
-                "recipient_id": wrap.to,
-                "key_id": wrap.key_id,
-                "is_sender": wrap.to == sender.id,
-                "delivered_at": now,
-                "acknowledged_at": now if wrap.to == sender.id else None,
-                "read_at": now if wrap.to == sender.id else None,
-                "deleted_at": None,
-                # Nobody is e-mailed about their own message or about a receipt.
-                "notified_at": now if wrap.to == sender.id or receipt else None,
-            }
-            for wrap in parsed.wraps
-        ],
-    )
-    if blob_ids:
-        session.execute(
-            _INSERT_BLOBS,
-            [{"envelope_id": envelope.id, "blob_id": blob_id} for blob_id in blob_ids],
-        )
+    store(session.connection(), row, copies, blob_ids, now=now, receipt=receipt)
     return envelope, True
