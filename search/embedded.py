@@ -480,7 +480,10 @@ class EmbeddedBackend:
         while current is not None:
             text = self._text_query(current, vocabulary)
             final = self._combine(text, filters)
-            first = searcher.search(final, limit=max(1, query.offset + query.per_page), count=True)
+            # Up to SMALL_RESULT matches are all collected at once: their facets are counted
+            # from these hits, without evaluating the query again.
+            wanted = max(SMALL_RESULT, query.offset + query.per_page)
+            first = searcher.search(final, limit=wanted, count=True)
             total = first.count  # type: ignore[attr-defined]
             if total or text is None:
                 break
