@@ -17,6 +17,7 @@ class Context:
 
     def __init__(self) -> None:
         self._settings: Settings | None = None
+        self._database: Database | None = None
 
     @property
     def settings(self) -> Settings:
@@ -28,8 +29,18 @@ class Context:
         return self._settings
 
     def database(self) -> Database:
-        """A database handle for one command (disposed by the command)."""
-        return Database(self.settings.database_url)
+        """The command's database handle; its connections close when the command ends."""
+        if self._database is None:
+            self._database = Database(self.settings.database_url)
+            context = click.get_current_context(silent=True)
+            if context is not None:
+                context.find_root().call_on_close(self._close_database)
+        return self._database
+
+    def _close_database(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)

@@ -27,8 +27,11 @@ def _service() -> Any:
     from core.cli import Context
     from search.service import SearchService
 
-    obj = click.get_current_context().find_object(Context) or Context()
-    return SearchService(obj.settings, obj.database())
+    context = click.get_current_context()
+    obj = context.find_object(Context) or Context()
+    service = SearchService(obj.settings, obj.database())
+    context.find_root().call_on_close(service.close)
+    return service
 
 
 @click.group(cls=QueryGroup)
