@@ -7,7 +7,8 @@ their time here, so each function runs one tight loop instead of a call per orga
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache, lru_cache
 from math import asin, cos, radians, sin, sqrt
 
 import tantivy
@@ -42,6 +43,23 @@ def distances_km(
     ]
 
 
+@cache
+def _splitter(positions: tuple[tuple[str, int], ...]) -> Callable[[int], tuple[str, ...]]:
+    """A function giving the codes whose bits are set in a mask (remembering each mask)."""
+    by_bit = {1 << bit: code for code, bit in positions}
+
+    @lru_cache(maxsize=65536)
+    def split(mask: int) -> tuple[str, ...]:
+        found = []
+        while mask:
+            lowest = mask & -mask
+            found.append(by_bit[lowest])
+            mask ^= lowest
+        return tuple(found)
+
+    return split
+
+
 def count_masks(
     searcher: tantivy.Searcher,
     addresses: list[tantivy.DocAddress],
@@ -54,16 +72,11 @@ def count_masks(
     """
     facets: dict[str, dict[str, int]] = {}
     for name, positions in codes.items():
-        by_bit = {1 << bit: code for code, bit in positions.items()}
         counts: dict[str, int] = {}
-        masks = Counter(searcher.fast_field_values(f"fx_{name}", addresses))
-        for value, times in masks.items():
-            mask = int(value or 0)
-            while mask:
-                lowest = mask & -mask
-                code = by_bit[lowest]
+        split = _splitter(tuple(positions.items()))
+        for value, times in Counter(searcher.fast_field_values(f"fx_{name}", addresses)).items():
+            for code in split(int(value or 0)):
                 counts[code] = counts.get(code, 0) + times
-                mask ^= lowest
         facets[name] = counts
     flags = Counter(int(v or 0) for v in searcher.fast_field_values("fx_flags", addresses))
     for name, flag in (("is_24_7", 1), ("cross_border", 2)):

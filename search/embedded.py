@@ -625,10 +625,8 @@ class EmbeddedBackend:
     def _all(
         searcher: tantivy.Searcher, query: tantivy.Query
     ) -> list[tuple[Any, tantivy.DocAddress]]:
-        count = searcher.search(query, limit=1, count=True).count  # type: ignore[attr-defined]
-        if not count:
-            return []
-        return list(searcher.search(query, limit=count, count=False).hits)
+        # One pass with room for every document beats counting first and collecting after.
+        return list(searcher.search(query, limit=max(1, searcher.num_docs), count=False).hits)
 
     @staticmethod
     def _payload(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> dict[str, Any]:
