@@ -349,7 +349,8 @@ class Fts5Baseline:
 
     def search(self, query: Query) -> list[str]:
         words = [w for w in re.split(r"\W+", fold(query.text)) if w]
-        where, params = ["m.public = 1"], []
+        where: list[str] = ["m.public = 1"]
+        params: list[str | float] = []
         if query.filters.get("country"):
             where.append("m.country = ?")
             params.append(query.filters["country"][0])
