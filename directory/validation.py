@@ -6,17 +6,12 @@ every problem next to its field at once; ``raise_if_any`` then refuses the whole
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
-
-import phonenumbers
-from babel import Locale
-from email_validator import EmailNotValidError, validate_email
 
 from directory.errors import FieldError, InvalidDirectoryInput
+from directory.formats import KNOWN_COUNTRIES, e164, email_address, region_country, web_address
 from directory.models import Visibility
 from directory.taxonomy import load_taxonomy
 
@@ -25,14 +20,6 @@ VISIBILITIES = ("public", "network", "secretariat")
 ADDRESS_VISIBILITIES = (*VISIBILITIES, "not_stored")
 VERIFICATION_STATUSES = ("unverified", "verified", "needs_review")
 SERVICE_STATUSES = ("active", "inactive")
-_COUNTRY = re.compile(r"[A-Z]{2}")
-_REGION = re.compile(r"([A-Z]{2})-[A-Z0-9]{1,3}")
-_NOT_COUNTRIES = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}
-KNOWN_COUNTRIES = frozenset(
-    str(code)
-    for code in Locale("en").territories
-    if _COUNTRY.fullmatch(str(code)) and code not in _NOT_COUNTRIES
-)
 
 
 def visibility_rank(value: str) -> int:
@@ -126,8 +113,8 @@ class Checker:
         code = str(value or "").strip().upper()
         if not code:
             return None
-        match = _REGION.fullmatch(code)
-        if not match or (country and match.group(1) != country):
+        part = region_country(code)
+        if part is None or (country and part != country):
             self.fail(field, "Use a region code of the country, such as BE-VLG.")
             return None
         return code
@@ -137,22 +124,20 @@ class Checker:
         text = self.text(field, value, max_length=254)
         if text is None:
             return None
-        try:
-            return str(validate_email(text, check_deliverability=False).normalized)
-        except EmailNotValidError:
+        address = email_address(text)
+        if address is None:
             self.fail(field, "Not a valid e-mail address.")
-            return None
+        return address
 
     def url(self, field: str, value: Any) -> str | None:
         """An http(s) address."""
         text = self.text(field, value, max_length=500)
         if text is None:
             return None
-        parts = urlsplit(text)
-        if parts.scheme not in {"http", "https"} or not parts.hostname or " " in text:
+        url = web_address(text)
+        if url is None:
             self.fail(field, "Use a web address starting with https:// or http://.")
-            return None
-        return text
+        return url
 
     def phone(self, field: str, value: Any, country: str | None) -> str | None:
         """A telephone number in E.164 form (a national number is read in the country given)."""
@@ -160,13 +145,10 @@ class Checker:
         if text is None:
             return None
         try:
-            number = phonenumbers.parse(text, country or None)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_possible_number(number):
+            return e164(text, country)
+        except ValueError:
             self.fail(field, "Not a possible telephone number; use the form +32 2 000 00 00.")
             return None
-        return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
     def day(self, field: str, value: Any) -> date | None:
         """A date as YYYY-MM-DD (optional)."""

@@ -7,29 +7,15 @@ raising, so one pass reports every error of a file.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
-from urllib.parse import urlsplit
-
-import phonenumbers
-from babel import Locale
-from email_validator import EmailNotValidError, validate_email
 
 from directory.errors import ImportProblem
+from directory.formats import COUNTRY, KNOWN_COUNTRIES, REGION, e164, email_address, web_address
 from directory.taxonomy import TaxonomyData
 
 VISIBILITIES = ("public", "network", "secretariat")
 ADDRESS_VISIBILITIES = (*VISIBILITIES, "not_stored")
 TEXT_LANGUAGES = ("nl", "fr", "de", "en")
-COUNTRY = re.compile(r"[A-Z]{2}")
-REGION = re.compile(r"([A-Z]{2})-[A-Z0-9]{1,3}")
-# ISO 3166-1 alpha-2 codes Babel (CLDR) knows, minus CLDR's pseudo-regions.
-_NOT_COUNTRIES = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}
-KNOWN_COUNTRIES = frozenset(
-    code
-    for code in map(str, Locale("en").territories)
-    if COUNTRY.fullmatch(code) and code not in _NOT_COUNTRIES
-)
 
 
 class LineChecker:
@@ -152,45 +138,30 @@ class LineChecker:
         if text is None:
             return None
         try:
-            number = phonenumbers.parse(text, country or None)
-        except phonenumbers.NumberParseException:
-            self.problem(field, f"{text!r} is not a telephone number")
+            return e164(text, country)
+        except ValueError as error:
+            self.problem(field, f"{text!r} is {error}")
             return None
-        if not phonenumbers.is_possible_number(number):
-            self.problem(field, f"{text!r} is not a possible telephone number")
-            return None
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     def email(self, field: str, value: Any) -> str | None:
         """An e-mail address (syntax only, no DNS look-up), normalised."""
         text = self.text(field, value, max_length=254)
         if text is None:
             return None
-        try:
-            result = validate_email(text, check_deliverability=False)
-        except EmailNotValidError as error:
-            self.problem(field, f"{text!r} is not an e-mail address ({error})")
-            return None
-        return str(result.normalized)
+        address = email_address(text)
+        if address is None:
+            self.problem(field, f"{text!r} is not an e-mail address")
+        return address
 
     def url(self, field: str, value: Any) -> str | None:
         """An absolute http(s) URL."""
         text = self.text(field, value, max_length=500)
         if text is None:
             return None
-        try:
-            parts = urlsplit(text)
-        except ValueError:
-            parts = None
-        if (
-            parts is None
-            or parts.scheme not in {"http", "https"}
-            or not parts.hostname
-            or any(character.isspace() for character in text)
-        ):
+        url = web_address(text)
+        if url is None:
             self.problem(field, f"{text!r} is not an http(s) URL")
-            return None
-        return text
+        return url
 
     def translations(self, field: str, value: Any, *, max_length: int) -> dict[str, str]:
         """An object of texts keyed by nl/fr/de/en with at least one text."""
