@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -216,6 +217,8 @@ class Contact(Base):
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     visibility: Mapped[str] = mapped_column(String(12), default=Visibility.NETWORK.value)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The organisation's backup contact: told when a referral's service level is missed.
+    is_backup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     organization: Mapped[Organization] = relationship(back_populates="contacts")
     phones: Mapped[list[Phone]] = relationship(back_populates="contact")
@@ -325,3 +328,62 @@ def i18n_text(value: dict[str, Any] | None, locale: str, fallback: str = "en") -
         if value.get(lang):
             return str(value[lang]), lang
     return "", locale
+
+
+class ChangeRequest(Base):
+    """A contact point's or organisation editor's proposed change to their own organisation.
+
+    ``base`` holds the proposed fields' values when the proposal was made and ``changes`` the
+    proposed values, both keyed by field, so the secretariat reviews a side-by-side diff and a
+    change made meanwhile shows as a conflict. Status: pending → approved | rejected | withdrawn.
+    """
+
+    __tablename__ = "change_request"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'approved', 'rejected', 'withdrawn')", name="status"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(id_column(), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        id_column(), ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    proposer_id: Mapped[str | None] = mapped_column(
+        id_column(), ForeignKey("user_account.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    base: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    proposer_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reviewer_id: Mapped[str | None] = mapped_column(
+        id_column(), ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    review_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class VerificationRequest(Base):
+    """One e-mailed, signed and expiring link asking an organisation to confirm its entry.
+
+    The link carries the request id and an HMAC; the row makes it single-use (``used_at``) and
+    lets the job send one request per review period (unique per organisation and due date).
+    """
+
+    __tablename__ = "verification_request"
+    __table_args__ = (UniqueConstraint("organization_id", "due_on", name="organization_due_on"),)
+
+    id: Mapped[str] = mapped_column(id_column(), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(
+        id_column(), ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    due_on: Mapped[date] = mapped_column(Date)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    used_by: Mapped[str | None] = mapped_column(
+        id_column(), ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    outcome: Mapped[str | None] = mapped_column(String(12), nullable=True)  # confirmed | corrected
+    overdue_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -115,7 +115,7 @@ class Envelope(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())  # as the sender's header says
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    # Issue 5 adds the plaintext referral status and due times here (kind = referral).
+    # A referral's plaintext status lives in ``referral`` (it outlives the envelope's expiry).
 
 
 class Delivery(Base):
@@ -176,3 +176,64 @@ class NotificationState(Base):
         id_column(), ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
     )
     last_sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Referral(Base):
+    """The plaintext routing metadata of one referral (an envelope of kind ``referral``).
+
+    The structured form travels encrypted in the envelope; the relay keeps only what it needs to
+    route, remind, escalate and count: status, urgency, organisations, countries and times. The
+    row outlives the envelope (which expires) so that the network's statistics stay whole; it
+    names no victim and no case. Status moves sent → acknowledged → accepted | declined |
+    redirected → closed; every change is a ``ReferralEvent``.
+    """
+
+    __tablename__ = "referral"
+
+    id: Mapped[str] = mapped_column(id_column(), primary_key=True)  # the envelope id
+    thread_id: Mapped[str] = mapped_column(id_column(), index=True)
+    sender_id: Mapped[str | None] = mapped_column(
+        id_column(), ForeignKey("user_account.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    from_org_id: Mapped[str | None] = mapped_column(
+        id_column(), ForeignKey("organization.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    to_org_id: Mapped[str | None] = mapped_column(
+        id_column(), ForeignKey("organization.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    # Copied at sending time so that statistics per country pair survive an organisation's removal.
+    from_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    to_country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    urgency: Mapped[str] = mapped_column(String(10), default="normal")
+    status: Mapped[str] = mapped_column(String(12), default="sent", index=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    ack_due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    redirected_to_org_id: Mapped[str | None] = mapped_column(
+        id_column(), ForeignKey("organization.id", ondelete="SET NULL"), nullable=True
+    )
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ReferralEvent(Base):
+    """One status change of a referral: who changed it, when, from what to what."""
+
+    __tablename__ = "referral_event"
+
+    id: Mapped[str] = mapped_column(id_column(), primary_key=True, default=new_id)
+    referral_id: Mapped[str] = mapped_column(
+        id_column(), ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[str | None] = mapped_column(
+        id_column(), ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True
+    )
+    # The job's reminders and escalations are events too (actor NULL, status unchanged).
+    event: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(12))
