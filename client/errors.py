@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from client.referral import FormProblem
+
 
 class CryptoError(Exception):
     """Something failed a check of the spec; ``reason`` names which (e.g. ``bad-signature``)."""
@@ -36,3 +42,17 @@ class KeyLogError(CryptoError):
     """The key log does not chain, does not extend the remembered head, or is badly signed."""
 
     kind = "key-log"
+
+
+class ReferralFormError(CryptoError):
+    """A referral form breaks a rule of the form definition; ``field`` names the first bad field
+    and ``problems`` lists every one."""
+
+    kind = "referral-form"
+
+    def __init__(self, problems: Sequence[FormProblem]) -> None:
+        first = problems[0]
+        super().__init__("bad-referral-form", f"referral form: {first.field}: {first.message()}")
+        self.field = first.field
+        self.code = first.code
+        self.problems = list(problems)
