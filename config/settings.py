@@ -73,6 +73,9 @@ class Settings:
     attestation_root_public_key: str = ""  # b64 Ed25519 key of the secretariat (browser client)
     log_level: str = "INFO"
 
+    referral_ack_high_hours: int = 4  # a high-urgency referral is acknowledged within this
+    referral_ack_normal_working_days: int = 2  # a normal one within this (Mon-Fri, Brussels)
+    referral_escalate_after_periods: int = 1  # escalate this many service levels after the reminder
     @property
     def production(self) -> bool:
         """True when the instance faces real users: secrets must be supplied, not generated."""
@@ -129,6 +132,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         raise ConfigError("LIAISON_SEARCH_BACKEND must be embedded or meilisearch")
     data_dir = settings.data_dir.resolve()
     changes: dict[str, Any] = {"data_dir": data_dir}
+    _check_referral_levels(settings)
     if not settings.database_url:
         if settings.production:
             raise ConfigError("LIAISON_DATABASE_URL is required in production")
@@ -149,6 +153,17 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
 
 def _instance_secret(data_dir: Path) -> str:
     """The embedded default's own secret, generated once and kept beside its database."""
+def _check_referral_levels(settings: Settings) -> None:
+    """Referral service levels are at least an hour and a working day; escalation not negative."""
+    if settings.referral_ack_high_hours < 1 or settings.referral_ack_normal_working_days < 1:
+        raise ConfigError(
+            "LIAISON_REFERRAL_ACK_HIGH_HOURS and LIAISON_REFERRAL_ACK_NORMAL_WORKING_DAYS "
+            "must be at least 1"
+        )
+    if settings.referral_escalate_after_periods < 0:
+        raise ConfigError("LIAISON_REFERRAL_ESCALATE_AFTER_PERIODS must be 0 or more")
+
+
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()

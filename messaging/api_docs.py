@@ -90,7 +90,8 @@ PATHS: dict[str, Any] = {
     "/key-log/head": {"get": _op("The latest signed head and the log key", {"200": "head"})},
     "/messages": {
         "post": _op(
-            "Post an envelope (spec §3), or {envelope, blobs: [ids]}",
+            "Post an envelope (spec §3), or {envelope, blobs: [ids], referral: {urgency, "
+            "from_org}}; an envelope of kind referral must carry the referral object",
             {
                 "201": "stored",
                 "200": "the same id with the same bytes was already stored",
@@ -154,6 +155,36 @@ PATHS: dict[str, Any] = {
         "get": _op(
             "Download an attachment (uploader, sender and recipients of a message naming it)",
             {"200": "the blob's bytes", "404": NOT_FOUND},
+            parameters=[_id("id")],
+        )
+    },
+    "/referrals": {
+        "get": _op(
+            "Your referrals: box=incoming (to organisations you are a contact point of) or "
+            "box=outgoing (sent by you or your organisation), optionally one status",
+            {"200": "referrals (metadata only)", "400": "unknown box or status"},
+            parameters=[_query("box"), _query("status")],
+        )
+    },
+    "/referrals/{id}": {
+        "get": _op(
+            "One referral with its status history (events)",
+            {"200": "referral", "404": NOT_FOUND},
+            parameters=[_id("id")],
+        )
+    },
+    "/referrals/{id}/status": {
+        "post": _op(
+            "Change a referral's status: {status, redirect_to (org id, with redirected)}; "
+            "sent → acknowledged → accepted | declined | redirected → closed",
+            {
+                "200": "the updated referral with its history",
+                "400": "unknown status, or redirect_to missing or misplaced",
+                "403": "not a contact point of the receiving organisation (the sender may close)",
+                "404": NOT_FOUND,
+                "409": "the current status does not allow this change",
+                "422": "redirect_to is not another organisation",
+            },
             parameters=[_id("id")],
         )
     },

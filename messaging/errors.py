@@ -69,3 +69,9 @@ class RateLimited(RelayError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class BadTransition(Conflict):
+    """A referral's current status does not allow the requested change."""
+
+    check = "bad-transition"

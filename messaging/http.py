@@ -11,7 +11,12 @@ from core.openapi import register_paths
 
 def init_messaging(app: Flask, settings: Settings, database: Database) -> None:
     """Register the relay's routes, its rate limiters and its API description."""
-    from messaging import api_blobs, api_keys, api_relay  # noqa: F401 - they add routes
+    from messaging import (  # noqa: F401 - they add routes
+        api_blobs,
+        api_keys,
+        api_referrals,
+        api_relay,
+    )
     from messaging.api_common import LIMITERS, blueprint, init_limiters
     from messaging.api_docs import PATHS, SCHEMAS
 

@@ -22,6 +22,7 @@ from messaging.envelopes import UUID, b64encode, parse_time
 from messaging.errors import Conflict, Forbidden, Malformed, Rejected, RelayError
 from messaging.models import Blob, Delivery, Envelope, IdentityKey
 from messaging.services.blobs import may_download
+from messaging.services.referrals import ReferralRequest, parse_referral, record_referral
 from messaging.services.relay_store import ENVELOPE_COLUMNS, Copy, store
 
 CLOCK_SKEW = timedelta(minutes=10)
@@ -45,22 +46,30 @@ def _refusal(error: crypto.CryptoError) -> RelayError:
 
 @dataclass(frozen=True)
 class Submission:
-    """What a client posts: the envelope, and the blobs its (encrypted) body names."""
+    """What a client posts: the envelope, the blobs its (encrypted) body names and, for a
+    referral, its plaintext part (urgency and sending organisation)."""
 
     envelope: crypto.Envelope
     blob_ids: tuple[str, ...]
+    referral: ReferralRequest | None = None
+
+
+_WRAPPER_KEYS = {"envelope", "blobs", "referral"}
 
 
 def parse_submission(document: Any) -> Submission:
-    """A bare envelope, or ``{"envelope": …, "blobs": [ids]}`` when attachments are named."""
+    """A bare envelope, or ``{"envelope": …, "blobs": [ids], "referral": {…}}``."""
     blob_ids: tuple[str, ...] = ()
-    if isinstance(document, dict) and document and set(document) <= {"envelope", "blobs"}:
+    referral: ReferralRequest | None = None
+    if isinstance(document, dict) and document and set(document) <= _WRAPPER_KEYS:
         blobs = document.get("blobs", [])
         if not isinstance(blobs, list) or len(blobs) > MAX_BLOBS:
             raise Malformed(f"blobs must be a list of at most {MAX_BLOBS} blob ids")
         if not all(isinstance(b, str) for b in blobs) or len(set(blobs)) != len(blobs):
             raise Malformed("blobs must be distinct blob ids")
         blob_ids = tuple(blobs)
+        if "referral" in document:
+            referral = parse_referral(document["referral"])
         document = document.get("envelope")
     try:
         envelope = crypto.parse_envelope(document)
@@ -68,7 +77,16 @@ def parse_submission(document: Any) -> Submission:
         raise _refusal(error) from None
     if len(envelope.ciphertext) > MAX_CIPHERTEXT_BYTES:
         raise Malformed("the ciphertext is larger than the relay accepts", status=413)
-    return Submission(envelope, blob_ids)
+    if envelope.header["kind"] == "referral":
+        if referral is None:
+            raise Malformed(
+                "a referral is posted as {envelope, referral: {urgency, from_org}}",
+                check="referral-required",
+            )
+    elif referral is not None:
+        raise Malformed("only an envelope of kind referral carries a referral object",
+                        check="unexpected-referral")  # fmt: skip
+    return Submission(envelope, blob_ids, referral)
 
 
 def _wire_wraps(envelope: crypto.Envelope) -> list[dict[str, str]]:
@@ -246,6 +264,8 @@ def accept_envelope(
         _check_receipt(session, sender, parsed)
     expires_at = _expiry(settings, parsed, now)
     blob_ids = _check_blobs(session, sender, submission.blob_ids)
+    if submission.referral is not None:  # only kind referral (parse_submission made sure)
+        record_referral(session, settings, sender, header, submission.referral, now=now)
     envelope = Envelope(
         id=parsed.id,
         sender_id=sender.id,
