@@ -71,11 +71,11 @@ class Settings:
     key_lookups_per_minute: int = 300
     api_token_hours: int = 168
     attestation_root_public_key: str = ""  # b64 Ed25519 key of the secretariat (browser client)
-    log_level: str = "INFO"
-
     referral_ack_high_hours: int = 4  # a high-urgency referral is acknowledged within this
     referral_ack_normal_working_days: int = 2  # a normal one within this (Mon-Fri, Brussels)
     referral_escalate_after_periods: int = 1  # escalate this many service levels after the reminder
+    log_level: str = "INFO"
+
     @property
     def production(self) -> bool:
         """True when the instance faces real users: secrets must be supplied, not generated."""
@@ -130,9 +130,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         raise ConfigError("LIAISON_ENV must be development, production or test")
     if settings.search_backend not in {"embedded", "meilisearch"}:
         raise ConfigError("LIAISON_SEARCH_BACKEND must be embedded or meilisearch")
+    _check_referral_levels(settings)
     data_dir = settings.data_dir.resolve()
     changes: dict[str, Any] = {"data_dir": data_dir}
-    _check_referral_levels(settings)
     if not settings.database_url:
         if settings.production:
             raise ConfigError("LIAISON_DATABASE_URL is required in production")
@@ -151,8 +151,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     return dataclasses.replace(settings, **changes)
 
 
-def _instance_secret(data_dir: Path) -> str:
-    """The embedded default's own secret, generated once and kept beside its database."""
 def _check_referral_levels(settings: Settings) -> None:
     """Referral service levels are at least an hour and a working day; escalation not negative."""
     if settings.referral_ack_high_hours < 1 or settings.referral_ack_normal_working_days < 1:
@@ -164,6 +162,8 @@ def _check_referral_levels(settings: Settings) -> None:
         raise ConfigError("LIAISON_REFERRAL_ESCALATE_AFTER_PERIODS must be 0 or more")
 
 
+def _instance_secret(data_dir: Path) -> str:
+    """The embedded default's own secret, generated once and kept beside its database."""
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
