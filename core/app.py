@@ -56,6 +56,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     init_directory(app)
 
+    from directory.upkeep_http import init_upkeep
+
+    init_upkeep(app)
+
     from search.http import init_search
 
     init_search(app, settings, database)
@@ -63,6 +67,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     from messaging.http import init_messaging
 
     init_messaging(app, settings, database)
+
+    from messaging.health_http import health
+    from messaging.privacy_http import privacy
+
+    app.register_blueprint(health)
+    app.register_blueprint(privacy)
     return app
 
 
