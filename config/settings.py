@@ -49,6 +49,8 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     invitation_hours: int = 72
+    verification_lead_days: int = 14  # e-mail the verification link this long before due
+    verification_link_days: int = 30  # and keep that link valid this long
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     default_locale: str = "en"

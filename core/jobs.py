@@ -31,6 +31,7 @@ JOB_MODULES: tuple[str, ...] = (
     "accounts.jobs",
     "search.jobs",
     "messaging.jobs",
+    "directory.jobs",
 )
 
 

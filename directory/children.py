@@ -18,7 +18,7 @@ from directory.errors import OrganisationNotFound
 from directory.models import Contact, Organization, Phone, Service
 from directory.services import get_organization_for_edit, set_codes
 from directory.taxonomy import load_taxonomy
-from directory.validation import SERVICE_STATUSES, VISIBILITIES, Checker
+from directory.validation import SERVICE_STATUSES, VISIBILITIES, Checker, flag
 
 
 def _record(  # noqa: PLR0917 -- reads like the audit entry it writes
@@ -150,6 +150,7 @@ def check_contact_point(values: Mapping[str, Any], organization: Organization) -
         "phone": check.phone("phone", values.get("phone"), organization.country),
         "languages": check.codes("languages", "language", values.get("languages")),
         "visibility": check.choice("visibility", values.get("visibility"), VISIBILITIES),
+        "is_backup": flag(values, "is_backup"),
     }
     check.not_wider("visibility", clean["visibility"], organization.visibility)
     if not (clean["name"] or clean["title"] or clean["email"] or clean["phone"]):
@@ -174,6 +175,7 @@ def _contact_values(contact: Contact) -> dict[str, Any]:
         "phone": phone,
         "languages": list(contact.languages or []),
         "visibility": contact.visibility,
+        "is_backup": bool(contact.is_backup),
     }
 
 
@@ -212,7 +214,7 @@ def _write_contact(
     # Redact when the contact point is or was secretariat-only, so no edit leaks it.
     secret = "secretariat" in {current["visibility"], clean["visibility"]}
     changed: list[str] = []
-    for name in ("visibility", "name", "title", "email", "phone", "languages"):
+    for name in ("visibility", "name", "title", "email", "phone", "languages", "is_backup"):
         old, new = current[name], clean[name]
         if name == "title":
             for lang in ("nl", "fr", "de", "en"):
@@ -225,13 +227,14 @@ def _write_contact(
             continue
         if old == new or (action == "create" and not new):
             continue
-        confidential = secret and name != "visibility"
+        confidential = secret and name not in {"visibility", "is_backup"}
         _record(
             session, actor_id, action, contact, "contact", name, old, new, confidential=confidential
         )
         changed.append(name)
     contact.name, contact.title, contact.email = clean["name"], clean["title"], clean["email"]
     contact.languages, contact.visibility = clean["languages"], clean["visibility"]
+    contact.is_backup = clean["is_backup"]
     if clean["phone"] is None:
         for phone in list(contact.phones):
             contact.organization.phones.remove(phone)

@@ -34,6 +34,7 @@ ORGANISATION_TEXT = (
     "phone_visibility",
 )
 ORGANISATION_FLAGS = ("is_24_7", "accepts_cross_border_referrals")
+CONTACT_FLAGS = ("is_backup",)
 ORGANISATION_LISTS = ("exploitation_forms", "target_groups", "languages")
 VISIBILITY_LABELS = {
     "public": "Anyone (public)",
@@ -77,6 +78,7 @@ def contact_point_values(form: MultiDict[str, str]) -> dict[str, Any]:
         "visibility": form.get("visibility", ""),
         "languages": form.getlist("languages"),
         "title": _translations(form, "title"),
+        "is_backup": form.get("is_backup") == "on",
     }
 
 
@@ -92,7 +94,7 @@ def _flatten(prefix: str, texts: dict[str, str] | None) -> dict[str, str]:
 def organisation_form(organization: Organization | None) -> dict[str, Any]:
     """Form values showing an organisation (or the defaults of a new one)."""
     if organization is None:
-        return {"visibility": "network", "phone_visibility": "network", "review_interval_days": 365}
+        return {"visibility": "network", "phone_visibility": "network", "review_interval_days": ""}
     phones = {p.is_emergency: p for p in organization.phones if p.contact_id is None}
     verified = organization.last_verified_at
     values: dict[str, Any] = {
@@ -127,7 +129,7 @@ def posted_form(form: MultiDict[str, str]) -> dict[str, Any]:
     """What was posted, to show it again next to its errors."""
     values: dict[str, Any] = {key: form.get(key) for key in form}
     values.update({name: form.getlist(name) for name in (*ORGANISATION_LISTS,)})
-    values.update({name: form.get(name) == "on" for name in ORGANISATION_FLAGS})
+    values.update({name: form.get(name) == "on" for name in (*ORGANISATION_FLAGS, *CONTACT_FLAGS)})
     return values
 
 
@@ -148,13 +150,14 @@ def service_form(service: Service | None) -> dict[str, Any]:
 def contact_point_form(contact: Contact | None) -> dict[str, Any]:
     """Form values showing a contact point."""
     if contact is None:
-        return {"visibility": "network", "languages": []}
+        return {"visibility": "network", "languages": [], "is_backup": False}
     values: dict[str, Any] = {
         "name": contact.name or "",
         "email": contact.email or "",
         "phone": contact.phones[0].number if contact.phones else "",
         "visibility": contact.visibility,
         "languages": list(contact.languages or []),
+        "is_backup": bool(contact.is_backup),
     }
     values.update(_flatten("title", contact.title))
     return values
@@ -189,7 +192,17 @@ VERIFICATION_LABELS = {
     "verified": "Verified",
     "needs_review": "Review due",
 }
-AUDIT_ACTIONS = {"create": "Created", "update": "Changed", "delete": "Removed"}
+AUDIT_ACTIONS = {
+    "create": "Created",
+    "update": "Changed",
+    "delete": "Removed",
+    "propose": "Proposed",
+    "approve": "Approved",
+    "reject": "Rejected",
+    "withdraw": "Withdrawn",
+    "confirmed": "Confirmed as current",
+    "corrected": "Confirmed with corrections",
+}
 AUDIT_ENTITIES = {
     "organization": "organisation",
     "service": "service",
@@ -197,4 +210,6 @@ AUDIT_ENTITIES = {
     "address": "address",
     "phone": "phone",
     "location": "location",
+    "change_request": "change request",
+    "verification": "verification",
 }

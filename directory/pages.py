@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from core.db import utcnow
 from directory.models import Organization, i18n_text
 from directory.taxonomy import load_taxonomy
+from directory.verification import brussels_day, is_stale
 from directory.visibility import Viewer, can_see_child
 
 
@@ -84,6 +86,7 @@ class OrganisationPage:
     services: list[ServiceView] = field(default_factory=list)
     phones: list[tuple[str, bool]] = field(default_factory=list)
     contact_points: list[ContactPointView] = field(default_factory=list)
+    stale: bool = False  # past its review day: shown to signed-in members, never to the public
 
 
 def text_for(values: dict[str, str] | None, locale: str, default: str = "") -> Text:
@@ -94,9 +97,12 @@ def text_for(values: dict[str, str] | None, locale: str, default: str = "") -> T
     return Text(text, lang, fallback=lang != locale)
 
 
-def organisation_page(organization: Organization, viewer: Viewer, locale: str) -> OrganisationPage:
-    """The organisation as ``viewer`` may see it, in ``locale``."""
+def organisation_page(
+    organization: Organization, viewer: Viewer, locale: str, today: date | None = None
+) -> OrganisationPage:
+    """The organisation as ``viewer`` may see it, in ``locale`` (staleness as of ``today``)."""
     taxonomy = load_taxonomy()
+    today = today or brussels_day(utcnow())
 
     def visible(visibility: str) -> bool:
         return can_see_child(viewer, organization, visibility)
@@ -123,6 +129,7 @@ def organisation_page(organization: Organization, viewer: Viewer, locale: str) -
         last_verified_at=organization.last_verified_at,
         next_review_on=organization.next_review_on,
         address=_address(organization, viewer),
+        stale=viewer.clearance > 0 and is_stale(organization, today),
         exploitation_forms=labels("exploitation_form", organization.codes("exploitation_form")),
         target_groups=labels("target_group", organization.codes("target_group")),
         languages=labels("language", organization.language_codes),

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, outbox
 from directory.errors import OrganisationNotFound
+from directory.importing.apply import review_interval_days
 from directory.models import Address, Attribute, Language, Location, Organization, Phone
 from directory.taxonomy import term_id
 from directory.validation import (
@@ -126,8 +127,18 @@ def get_organization_for_edit(session: Session, organization_id: str) -> Organiz
 def create_organization(
     session: Session, actor_id: str | None, values: Mapping[str, Any]
 ) -> Organization:
-    """Add an organisation (unpublished until the secretariat publishes it)."""
+    """Add an organisation (unpublished until the secretariat publishes it).
+
+    Without a review interval it gets the default of its type (180 days for shelters and
+    helplines, 365 for authorities and everyone else); without a next review day, today plus it.
+    """
+    if not values.get("review_interval_days"):
+        default = review_interval_days(str(values.get("org_type") or ""), [])
+        values = {**values, "review_interval_days": default}
     clean = check_organization(values, None)
+    if clean.get("next_review_on") is None and clean.get("review_interval_days"):
+        today = datetime.now(BRUSSELS).date()
+        clean["next_review_on"] = today + timedelta(days=clean["review_interval_days"])
     organization = Organization(
         ref=_new_ref(session, clean["country"], clean["name"]),
         name=clean["name"],
