@@ -27,3 +27,6 @@ def init_messaging(app: Flask, settings: Settings, database: Database) -> None:
     app.register_blueprint(about)
     register_paths(app, PATHS, SCHEMAS)
     app.register_blueprint(__import__("messaging.pages").pages.pages)  # the /messages pages
+    from messaging.referral_pages import referral_pages
+
+    app.register_blueprint(referral_pages)  # the /referrals page

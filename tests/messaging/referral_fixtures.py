@@ -17,6 +17,7 @@ from tests.messaging.conftest import Person, body
 def referral_form(urgency: str = "high") -> dict[str, Any]:
     """A filled-in referral form (encrypted; the relay never sees it)."""
     return {
+        "v": 1,
         "stage": "assistance",
         "needs": ["shelter", "medical"],
         "urgency": urgency,
