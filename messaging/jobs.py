@@ -1,4 +1,5 @@
-"""Scheduled work of the relay: purge expired and deleted copies, unnamed blobs; notify.
+"""Scheduled work of the relay: purge expired and deleted copies, unnamed blobs; notify; remind
+and escalate referrals past their service level.
 
 Every job opens its own session, processes everything due and is idempotent: running it twice,
 or after downtime, gives the same result as running it once on time.
@@ -17,6 +18,7 @@ from core.db import Database, utcnow
 from core.jobs import Job
 from messaging.models import Delivery, Envelope
 from messaging.notifications import BATCH_WINDOW, send_notifications
+from messaging.referral_reminders import referral_service_levels
 from messaging.services.blobs import purge_unreferenced, remove_files
 
 log = logging.getLogger("liaison.messaging.jobs")
@@ -65,4 +67,5 @@ JOBS = [
     Job("messaging-purge-messages", timedelta(minutes=15), purge_messages),
     Job("messaging-purge-blobs", timedelta(hours=1), purge_blobs),
     Job("messaging-notify", BATCH_WINDOW, send_notifications),
+    Job("messaging-referral-service-levels", timedelta(minutes=5), referral_service_levels),
 ]
