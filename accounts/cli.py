@@ -169,3 +169,28 @@ def disable(email: str) -> None:
 def enable(email: str) -> None:
     """Let a disabled account sign in again."""
     _set_active(email, True)
+
+
+@users.command("export")
+@click.argument("email")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default="-",
+    show_default=True,
+    help="File to write the JSON to; - for standard output.",
+)
+def export(email: str, output: str) -> None:
+    """Export everything stored about the person with EMAIL (GDPR) as JSON."""
+    import json
+
+    from messaging.privacy import export_person, record_export
+
+    with _database() as (_, session):
+        data = export_person(session, email, utcnow())
+        record_export(session, None, data)
+        session.commit()
+    with click.open_file(output, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    if data["account"] is None and not data["directory_contact_entries"]:
+        click.echo(f"note: no account and no directory entry has the address {email}", err=True)

@@ -89,3 +89,41 @@ def export_command(export_format: str, scope: str | None) -> None:
     finally:
         database.dispose()
     sys.stdout.flush()
+
+
+@directory.command("erase-contact")
+@click.argument("contact_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_contact_command(contact_id: str, yes: bool) -> None:
+    """Erase a contact person (GDPR): the entry, its phones, and its values in the history."""
+    from directory.models import Contact
+    from directory.privacy import ContactNotFound, erase_contact
+
+    database = _database()
+    try:
+        with database.session() as session:
+            contact = session.get(Contact, contact_id) if len(contact_id) <= 36 else None
+            if contact is None:
+                raise click.ClickException(f"no contact person with id {contact_id}")
+            phones = ", ".join(phone.number for phone in contact.phones) or "-"
+            click.echo(f"organisation: {contact.organization.name} ({contact.organization.ref})")
+            click.echo(f"name: {contact.name or '-'}")
+            click.echo(f"e-mail: {contact.email or '-'}")
+            click.echo(f"phones: {phones}")
+            if not yes and not click.confirm(
+                "Erase this contact person for good (database, search index, history values)?"
+            ):
+                click.echo("nothing erased")
+                return
+            try:
+                result = erase_contact(session, None, contact_id)
+            except ContactNotFound:
+                raise click.ClickException(f"no contact person with id {contact_id}") from None
+            session.commit()
+    finally:
+        database.dispose()
+    click.echo(
+        f"erased; {result.audit_entries_redacted} history entries and "
+        f"{result.change_requests_redacted} change requests redacted; the search index drops "
+        "the entry when the indexer next runs (at once while liaison serve or liaison jobs runs)"
+    )
