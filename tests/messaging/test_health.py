@@ -338,3 +338,18 @@ def test_dashboard_is_linked_from_the_secretariat_menu(secretariat_client):
 
 def test_dashboard_answers_with_and_without_a_trailing_slash(secretariat_client):
     assert secretariat_client.get("/secretariat/health/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [
+        ("nl", "Gezondheid van het netwerk"),
+        ("fr", "Santé du réseau"),
+        ("de", "Zustand des Netzwerks"),
+    ],
+)
+def test_dashboard_speaks_the_persons_language(secretariat_client, language, heading):
+    html = secretariat_client.get(
+        "/secretariat/health", headers={"Accept-Language": language}
+    ).get_data(as_text=True)
+    assert f"<h1>{heading}</h1>" in html
