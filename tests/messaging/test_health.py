@@ -1,4 +1,5 @@
 """The network-health dashboard: what it counts, and that it never shows a count from 1 to 4."""
+# ruff: noqa: F811 - the referral fixture is imported by name
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from messaging import charts, stats
 from messaging.health_http import safe_cell
 from messaging.stats import Filters
 from tests.messaging.health_factory import envelope, organisation, referral
+from tests.messaging.referral_fixtures import cast  # noqa: F401 -- a fixture
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 FEB = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
@@ -353,3 +355,18 @@ def test_dashboard_speaks_the_persons_language(secretariat_client, language, hea
         "/secretariat/health", headers={"Accept-Language": language}
     ).get_data(as_text=True)
     assert f"<h1>{heading}</h1>" in html
+
+
+def test_a_referral_sent_and_accepted_through_the_relay_is_counted(
+    cast, secretariat_client, db_session
+):
+    referral_ids = [cast.send("high") for _ in range(5)]
+    for referral_id in referral_ids:
+        assert cast.status(cast.intake, referral_id, "accepted").status_code == 200
+
+    html = secretariat_client.get("/secretariat/health").get_data(as_text=True)
+    assert _count(_pair_row(html, "BE", "NL")) == "5"
+    assert re.search(r'id="referrals-total">5<', html)
+    table = re.search(r'<table id="response-times">.*?</table>', html, re.DOTALL).group(0)
+    assert 'data-urgency="high"' in table
+    assert re.search(r'class="number">\d+\.\d</td>', table)  # a median from 5 referrals
