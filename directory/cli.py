@@ -125,5 +125,5 @@ def erase_contact_command(contact_id: str, yes: bool) -> None:
     click.echo(
         f"erased; {result.audit_entries_redacted} history entries and "
         f"{result.change_requests_redacted} change requests redacted; the search index drops "
-        "the entry when the indexer next runs (at once while liaison serve or liaison jobs runs)"
+        "the entry when the search.drain_outbox job next runs (every few seconds)"
     )
