@@ -158,10 +158,10 @@ def _use_link_for_correction(token: str, organization: Organization, now: Any) -
         return
     try:
         link = verification.read_link(db_session(), settings().secret_key, token, now)
+        if link.organization_id == organization.id:
+            verification.use_link(db_session(), g.user, link, now, outcome="corrected")
     except verification.LinkRefused:
-        return
-    if link.organization_id == organization.id:
-        verification.use_link(db_session(), g.user, link, now, outcome="corrected")
+        return  # used or expired meanwhile: the proposal still goes to the secretariat
 
 
 @upkeep.get("/proposals")
@@ -220,6 +220,11 @@ def withdraw(request_id: str) -> Response:
     return redirect(url_for("upkeep.proposals"), code=303)
 
 
+def _link_problem(reason: str) -> tuple[str, int]:
+    code, title, detail = LINK_PROBLEMS[reason]
+    return render_template("directory/verify_problem.html", title=title, detail=detail), code
+
+
 @upkeep.route("/verify/<token>", methods=["GET", "POST"])
 def verify(token: str) -> Any:
     """The verification link: confirm the entry as current, or go on to propose corrections."""
@@ -227,9 +232,7 @@ def verify(token: str) -> Any:
     try:
         link = verification.read_link(session, settings().secret_key, token, now)
     except verification.LinkRefused as refused:
-        code, title, detail = LINK_PROBLEMS[refused.reason]
-        page = render_template("directory/verify_problem.html", title=title, detail=detail)
-        return page, code
+        return _link_problem(refused.reason)
     organization = session.get(Organization, link.organization_id)
     if organization is None:
         abort(404)
@@ -239,7 +242,11 @@ def verify(token: str) -> Any:
             description="Only the organisation's contact points and editors can confirm its entry.",
         )
     if request.method == "POST":
-        verification.use_link(session, g.user, link, now)
+        try:
+            verification.use_link(session, g.user, link, now)
+        except verification.LinkRefused as refused:  # another click got there first
+            session.rollback()
+            return _link_problem(refused.reason)
         session.commit()
         flash(gettext("Thank you: the entry is confirmed as current."), "success")
         return redirect(url_for("directory.organisation", key=organization.ref), code=303)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -163,9 +163,16 @@ def use_link(
     if not may_act_for(actor, request.organization_id):
         raise NotAllowed(request.organization_id)
     organization = services.get_organization_for_edit(session, request.organization_id)
-    request.used_at = now
-    request.used_by = actor.id
-    request.outcome = outcome
+    # Claim the link in one conditional UPDATE, so two clicks at once cannot both use it.
+    claimed = session.execute(
+        update(VerificationRequest)
+        .where(VerificationRequest.id == request.id, VerificationRequest.used_at.is_(None))
+        .values(used_at=now, used_by=actor.id, outcome=outcome)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise LinkRefused("used")
+    session.refresh(request)
     audit.record(
         session,
         actor_id=actor.id,

@@ -360,3 +360,18 @@ def test_a_new_organisation_gets_the_review_interval_of_its_type(db_session, org
 def test_the_secretariat_can_change_the_review_interval(db_session, orgs):
     services.update_organization(db_session, None, orgs["police"].id, {"review_interval_days": 90})
     assert orgs["police"].review_interval_days == 90
+
+
+def test_a_link_is_used_once_even_when_two_confirmations_race(database, db_session, people, orgs):
+    request = verification.claim_request(db_session, orgs["shelter"], NOW, 30)
+    db_session.commit()
+    with database.session() as other:  # a second request read the link before the first click
+        seen_by_other = other.get(VerificationRequest, request.id)
+        editor = other.get(type(people["editor"]), people["editor"].id)
+        assert seen_by_other.used_at is None
+        verification.use_link(db_session, people["contact"], request, NOW)
+        db_session.commit()
+        with pytest.raises(verification.LinkRefused):
+            verification.use_link(other, editor, seen_by_other, NOW)
+    db_session.expire_all()
+    assert db_session.get(VerificationRequest, request.id).used_by == people["contact"].id
