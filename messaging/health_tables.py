@@ -67,13 +67,6 @@ class HealthReport:
     charts: dict[str, Markup]
     totals: dict[str, str]
 
-    @property
-    def empty(self) -> bool:
-        """True when nothing at all was counted (a new network, or a country with no traffic)."""
-        return all(not table.rows for table in self.tables.values()) or all(
-            value == "0" for value in self.totals.values()
-        )
-
 
 def _country(code: str, _: Translate) -> str:
     return _("Several or unknown") if code == stats.UNKNOWN_COUNTRY else code
