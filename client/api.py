@@ -142,12 +142,18 @@ class Client:
 
     # Messages
     def post_message(
-        self, envelope: dict[str, Any], blobs: Iterable[str] = (), *, retries: int = 3
-    ) -> dict[str, Any]:
+        self, envelope: dict[str, Any], blobs: Iterable[str] = (), *, retries: int = 3,
+        referral: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         """Post an envelope; retried on a lost connection (the relay treats the same bytes as
-        the same message, so a retry never duplicates it)."""
+        the same message, so a retry never duplicates it). A referral's envelope goes with its
+        plaintext part, ``referral`` (``{"urgency": …, "from_org": …}``)."""
         blob_ids = list(blobs)
-        document = {"envelope": envelope, "blobs": blob_ids} if blob_ids else envelope
+        document: dict[str, Any] = envelope
+        if blob_ids or referral is not None:
+            document = {"envelope": envelope, "blobs": blob_ids}
+            if referral is not None:
+                document["referral"] = referral
         for attempt in range(retries + 1):
             try:
                 return dict(self.json("POST", "/messages", json=document))
@@ -194,6 +200,25 @@ class Client:
     def delete(self, message_id: str) -> None:
         """Delete this person's own copy."""
         self.request("DELETE", f"/messages/{quote(message_id, safe='')}")
+
+    # Referrals (status and times only: the form travels encrypted in the message)
+    def referrals(self, box: str = "incoming", status: str | None = None) -> list[dict[str, Any]]:
+        """Referrals to the caller's organisations (``incoming``) or sent by them
+        (``outgoing``), optionally of one status."""
+        params = {"box": box, **({"status": status} if status else {})}
+        return list(self.json("GET", "/referrals", params=params)["referrals"])
+
+    def referral(self, referral_id: str) -> dict[str, Any]:
+        """One referral with its history of status changes."""
+        return dict(self.json("GET", f"/referrals/{quote(referral_id, safe='')}"))
+
+    def set_referral_status(
+        self, referral_id: str, status: str, redirect_to: str | None = None
+    ) -> dict[str, Any]:
+        """Move a referral on (acknowledged, accepted, declined, redirected, closed)."""
+        payload = {"status": status, **({"redirect_to": redirect_to} if redirect_to else {})}
+        path = f"/referrals/{quote(referral_id, safe='')}/status"
+        return dict(self.json("POST", path, json=payload))
 
     # Blobs
     def upload_blob(self, blob_id: str, pieces: Iterable[bytes], length: int) -> dict[str, Any]:

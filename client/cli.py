@@ -43,9 +43,11 @@ def selftest(vectors: Path, quiet: bool, strict: bool) -> None:
 
 def _register() -> None:
     from client.keys_cli import keys
+    from client.referral_cli import referral
     from client.relay_cli import COMMANDS
 
     main.add_command(keys)
+    main.add_command(referral)
     for command in COMMANDS:
         main.add_command(command)
 

@@ -22,6 +22,7 @@ from client.identity import Identity, PublicKey
 from client.keylog import SignedHead, parse_signed_head, verify_extension
 from client.keystore import KeyStore, KeyStoreError, attested, read_public_key
 from client.messages import OpenedMessage, open_message, seal
+from client.referral import FormProblem, check_referral_form, referral_form_problems
 from client.session import LocalState
 
 
@@ -33,6 +34,15 @@ class Person:
     display_name: str
     key: PublicKey
     trust: str
+
+
+@dataclass(frozen=True)
+class OpenedReferral:
+    """A decrypted referral: its message, its form when valid, and what is wrong otherwise."""
+
+    message: OpenedMessage
+    form: dict[str, Any] | None
+    problems: list[FormProblem]
 
 
 @dataclass(frozen=True)
@@ -238,14 +248,68 @@ class Mailbox:
         thread: str | None = None, prev: str | None = None, message_id: str | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Seal a message to checked people (uploading attachments first) and post it."""
+        body = {"tlp": tlp, "subject": subject, "body": text, "form": None, "prev": prev}
+        return self._seal_and_post(recipients, body, files, to_org=to_org, thread=thread,
+                                   message_id=message_id)  # fmt: skip
+
+    def _seal_and_post(
+        self, recipients: Sequence[Person], body: dict[str, Any], files: Sequence[Path], *,
+        kind: str = "message", to_org: str | None = None, thread: str | None = None,
+        message_id: str | None = None, referral: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         me = self._me()
         manifests = [self.upload_attachment(path) for path in files]
-        body = {"tlp": tlp, "subject": subject, "body": text, "form": None,
-                "attachments": manifests, "prev": prev}  # fmt: skip
+        body = {**body, "attachments": manifests}
         keys = [person.key for person in recipients if person.user_id != me.user_id]
-        envelope = seal(me, keys, body, to_org=to_org, thread=thread, message_id=message_id)
+        envelope = seal(me, keys, body, kind=kind, to_org=to_org, thread=thread,
+                        message_id=message_id)  # fmt: skip
         blob_ids = [manifest["blob"] for manifest in manifests]
-        return self.client.post_message(envelope.to_json(), blob_ids)
+        return self.client.post_message(envelope.to_json(), blob_ids, referral=referral)
+
+    # Referrals
+    def send_referral(
+        self, organisation: Organisation, form: dict[str, Any], *,
+        recipients: Sequence[Person] | None = None, subject: str = "Referral", text: str = "",
+        tlp: str = "TLP:AMBER", files: Sequence[Path] = (), from_org: str | None = None,
+        today: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Send a referral to an organisation's contact points (all, or ``recipients`` among
+        them): the checked form travels encrypted, only its urgency goes to the relay."""
+        checked = check_referral_form(form, today=today)
+        people = list(recipients if recipients is not None else organisation.contact_points)
+        if not people:
+            raise KeyStoreError("no-recipient", f"{organisation.name} has no contact point "
+                                "with keys to receive a referral")  # fmt: skip
+        plain: dict[str, Any] = {"urgency": checked["urgency"]}
+        if from_org:
+            plain["from_org"] = from_org
+        body = {"tlp": tlp, "subject": subject, "body": text, "form": checked, "prev": None}
+        return self._seal_and_post(people, body, files, kind="referral",
+                                   to_org=organisation.organisation_id, referral=plain)  # fmt: skip
+
+    def referrals(self, box: str = "incoming", status: str | None = None) -> list[dict[str, Any]]:
+        """Referrals to this person's organisations (``incoming``) or sent (``outgoing``)."""
+        return self.client.referrals(box, status)
+
+    def referral(self, referral_id: str) -> dict[str, Any]:
+        """One referral's status, times and history (metadata: the relay knows no more)."""
+        return self.client.referral(referral_id)
+
+    def set_referral_status(
+        self, referral_id: str, status: str, redirect_to: str | None = None
+    ) -> dict[str, Any]:
+        """Acknowledge, accept, decline, redirect or close a referral."""
+        return self.client.set_referral_status(referral_id, status, redirect_to)
+
+    def open_referral(self, referral_id: str, *, accept_change: bool = False) -> OpenedReferral:
+        """Decrypt a referral and check its form; a malformed form from a peer is reported
+        in ``problems`` (and ``form`` is None) rather than raised."""
+        opened = self.read(referral_id, accept_change=accept_change)
+        if opened.header["kind"] != "referral":
+            raise CryptoError("not-a-referral", "this message is not a referral")
+        form = opened.body.get("form")
+        problems = referral_form_problems(form)
+        return OpenedReferral(opened, None if problems else form, problems)
 
     # Reading
     def inbox(

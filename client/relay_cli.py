@@ -152,8 +152,25 @@ def read(message_id: str, receipt: bool, accept_change: bool, home: Path | None)
     click.echo(f"Subject: {body['subject']}")
     for manifest in body["attachments"]:
         click.echo(f"Attachment: {manifest['blob']}  {manifest['name']} ({manifest['size']} B)")
+    if header["kind"] == "referral":
+        _echo_referral_form(body["form"])
     click.echo("")
     click.echo(body["body"])
+
+
+def _echo_referral_form(form: object) -> None:
+    from client.referral import describe, referral_form_problems
+
+    click.echo("")
+    problems = referral_form_problems(form)
+    if problems:
+        click.echo("The referral form is not valid and is not shown:")
+        for problem in problems:
+            click.echo(f"  {problem.field}: {problem.message()}")
+        return
+    assert isinstance(form, dict)
+    for name, value in describe(form):
+        click.echo(f"{name}: {value}")
 
 
 @click.command()
