@@ -8,7 +8,10 @@ import { Mailbox } from "./mailbox.mjs";
 import { Composer } from "./compose.mjs";
 
 const root = document.getElementById("messaging");
-const T = JSON.parse(document.getElementById("messaging-strings").textContent);
+const T = {
+  ...JSON.parse(document.getElementById("messaging-strings").textContent),
+  ...JSON.parse(document.getElementById("referral-strings").textContent),
+};
 const $ = (id) => document.getElementById(id);
 const PANELS = ["unlock-panel", "setup-panel", "recovery-panel", "keys-panel", "inbox-panel",
   "thread-panel", "compose-panel", "person-panel"];
@@ -39,7 +42,10 @@ function route() {
   const path = window.location.pathname;
   let match;
   if (path === "/messages") return { view: "inbox" };
-  if (path === "/messages/compose") return { view: "compose" };
+  if (path === "/messages/compose") {
+    const referral = new URLSearchParams(window.location.search).get("kind") === "referral";
+    return { view: referral ? "referral" : "compose" };
+  }
   if (path === "/messages/keys") return { view: "keys" };
   if ((match = path.match(/^\/messages\/threads\/([0-9a-f-]{36})$/))) return { view: "thread", item: match[1] };
   if ((match = path.match(/^\/messages\/people\/([0-9a-f-]{36})$/))) return { view: "person", item: match[1] };
@@ -67,7 +73,10 @@ async function render(extra = null) {
       return ui.show("unlock-panel");
     }
     if (view === "keys") return showKeys();
-    if (view === "compose") { ui.show("compose-panel"); return state.composer.open(extra); }
+    if (view === "compose" || view === "referral") {
+      ui.show("compose-panel");
+      return await state.composer.open(extra, view === "referral");
+    }
     if (view === "thread") { ui.show("thread-panel"); return await state.mailbox.thread(item); }
     if (view === "person") { ui.show("person-panel"); return await showPerson(item); }
     ui.show("inbox-panel");

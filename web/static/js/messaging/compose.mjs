@@ -3,6 +3,8 @@
 import { TLP_MARKINGS, encryptAttachment, fileReader, seal } from "../crypto/index.mjs";
 import { api, uploadBlob } from "./api.mjs";
 import { KeyChanged } from "./trust.mjs";
+import { loadDefinition, referralFormProblems, todayBound } from "./referral.mjs";
+import { ReferralFormFields } from "./referral-form.mjs";
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,6 +28,8 @@ export class Composer {
     this.toOrg = null;
     this.context = {};
     this.busy = false;
+    this.referral = false; // composing a referral: one organisation, the structured form
+    this.referralFields = null;
     $("add-person").addEventListener("click", () => this.addByEmail());
     $("find-person").addEventListener("keydown", (event) => {
       if (event.key === "Enter") { event.preventDefault(); this.addByEmail(); }
@@ -39,7 +43,7 @@ export class Composer {
 
   get T() { return this.ui.T; }
 
-  async open(extra) {
+  async open(extra, referral = false) {
     if (this.busy) return;
     $("compose-form").reset(); // also clears the TLP choice: it is always chosen explicitly
     $("compose-progress").replaceChildren();
@@ -47,6 +51,7 @@ export class Composer {
     this.recipients.clear();
     this.toOrg = null;
     this.context = extra || {};
+    await this.setMode(referral);
     if (this.context.reply) {
       const reply = this.context.reply;
       $("compose-subject").value = reply.subject.startsWith("Re: ") ? reply.subject : `Re: ${reply.subject}`;
@@ -57,6 +62,29 @@ export class Composer {
       $("compose-body").value = `\n\n---\n${forward.body}`;
     }
     this.draw();
+  }
+
+  /** Switch between a message and a referral (title, recipients, the form's fields). */
+  async setMode(referral) {
+    this.referral = referral;
+    const mode = referral ? "referral" : "message";
+    for (const id of ["compose-title", "compose-body-label"]) $(id).textContent = $(id).dataset[mode];
+    $("find-person-block").hidden = referral;
+    $("referral-intro").hidden = !referral;
+    $("referral-from").hidden = !referral || $("referral-from-org").options.length < 2;
+    $("referral-fields").hidden = !referral;
+    if (!referral) return;
+    if (!$("compose-subject").value) $("compose-subject").value = this.T.referral;
+    if (!this.referralFields) {
+      try {
+        this.definition = await loadDefinition();
+      } catch {
+        this.ui.problem(this.T.formNotLoaded);
+        return;
+      }
+      this.referralFields = new ReferralFormFields(this.definition, $("referral-fields"), this.T);
+    }
+    this.referralFields.reset();
   }
 
   async add(userId) {
@@ -90,9 +118,12 @@ export class Composer {
     const text = $("find-org").value.trim();
     const list = $("org-results");
     list.replaceChildren();
-    if (!text) return;
+    if (!text && !this.referral) return;
+    const query = new URLSearchParams({ q: text, per_page: "10" });
+    if (this.referral) query.set("cross_border", "true"); // only organisations taking referrals
     try {
-      const found = await api("GET", `/search?q=${encodeURIComponent(text)}&per_page=10`);
+      const found = await api("GET", `/search?${query}`);
+      if (this.referral) list.append(el("li", { class: "hint", text: this.T.referralOrgsOnly }));
       if (!found.hits.length) list.append(el("li", { text: this.T.notFound }));
       for (const hit of found.hits) {
         const choose = el("button", { type: "button", text: `${hit.name} (${hit.country})` });
@@ -142,7 +173,12 @@ export class Composer {
         row.append(ack);
       }
       const remove = el("button", { type: "button", class: "remove", text: `${this.T.remove} ${item.entry.name}` });
-      remove.addEventListener("click", () => { this.recipients.delete(userId); this.toOrg = null; this.draw(); });
+      remove.addEventListener("click", () => {
+        this.recipients.delete(userId);
+        // a referral stays addressed to its organisation while any of its contact points remains
+        if (!this.referral || !this.recipients.size) this.toOrg = null;
+        this.draw();
+      });
       row.append(remove);
       list.append(row);
     }
@@ -161,6 +197,18 @@ export class Composer {
     const form = $("compose-form");
     const tlp = form.querySelector("input[name=tlp]:checked")?.value;
     const fail = (text) => { this.ui.problem(text); return false; };
+    let referralForm = null;
+    if (this.referral) {
+      if (!this.referralFields) return fail(T.formNotLoaded);
+      referralForm = this.referralFields.read();
+      const problems = referralFormProblems(this.definition, referralForm, todayBound());
+      const first = this.referralFields.showProblems(problems);
+      if (problems.length) {
+        if (first) first.focus();
+        return fail(T.formInvalid);
+      }
+      if (!this.toOrg) { $("find-org").focus(); return fail(T.chooseOrganisation); }
+    }
     if (!this.recipients.size) return fail(T.chooseRecipient);
     if ([...this.recipients.values()].some((r) => r.changed)) return fail(T.keyChanged);
     if (!tlp) { $("tlp-1").focus(); return fail(T.chooseTlp); }
@@ -200,16 +248,25 @@ export class Composer {
       const keys = [...this.recipients.values()].map((r) => r.key);
       const reply = this.context.reply;
       const body = {
-        tlp, subject: $("compose-subject").value, body: $("compose-body").value, form: null,
+        tlp, subject: $("compose-subject").value, body: $("compose-body").value, form: referralForm,
         attachments, prev: reply ? reply.prev : null,
       };
       const sealed = seal(sodium, this.state.keyring.current, keys, body, {
         thread: reply ? reply.thread : undefined, toOrg: this.toOrg,
+        kind: this.referral ? "referral" : "message",
       });
-      await api("POST", "/messages", { json: { envelope: sealed.envelope, blobs: attachments.map((a) => a.blob) } });
+      const posted = { envelope: sealed.envelope, blobs: attachments.map((a) => a.blob) };
+      if (this.referral) {
+        // the only part of the form the relay sees: it needs the urgency for the service level
+        posted.referral = { urgency: referralForm.urgency };
+        const own = $("referral-from-org");
+        if (own.options.length > 1) posted.referral.from_org = own.value;
+      }
+      await api("POST", "/messages", { json: posted });
       form.reset();
+      if (this.referralFields) this.referralFields.reset();
       this.recipients.clear();
-      this.ui.status(T.sent);
+      this.ui.status(this.referral ? T.referralSent : T.sent);
       const thread = reply ? reply.thread : sealed.id;
       this.busy = false;
       this.navigate(`/messages/threads/${thread}`);

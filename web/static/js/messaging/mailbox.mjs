@@ -4,6 +4,8 @@ import {
   b64, blobSize, decryptAttachment, openMessage, parseEnvelope, publicOf, seal, streamReader,
 } from "../crypto/index.mjs";
 import { api } from "./api.mjs";
+import { loadDefinition, referralFormProblems } from "./referral.mjs";
+import { renderForm, renderProblems } from "./referral-form.mjs";
 
 const $ = (id) => document.getElementById(id);
 
@@ -78,6 +80,7 @@ export class Mailbox {
       try {
         const { body } = await this.open(copy);
         item.append(el("span", { class: tlpClass(body.tlp), text: body.tlp }));
+        if (copy.kind === "referral") item.append(el("span", { class: "kind-referral", text: T.referral }));
         item.append(el("a", { href: `/messages/threads/${copy.thread}`, class: "subject", text: body.subject || "—" }));
       } catch {
         item.append(el("span", { class: "problem", text: T.cannotOpen }));
@@ -133,6 +136,10 @@ export class Mailbox {
       }
       item.append(head);
       item.append(el("h3", { class: "subject", text: body.subject }));
+      if (opened.header.kind === "referral") {
+        item.classList.add("referral");
+        item.append(await this.referralPart(copy, opened));
+      }
       item.append(el("div", { class: "body", text: body.body }));
       if (body.attachments.length) {
         const files = el("ul", { class: "attachments" });
@@ -174,6 +181,62 @@ export class Mailbox {
         } });
       };
     }
+  }
+
+  /** A referral's form (checked by the shared rules: a bad one is named, never shown) and where
+   * it stands, with the status changes this person may make. */
+  async referralPart(copy, opened) {
+    const T = this.ui.T;
+    const part = el("div", { class: "referral-part" });
+    const status = el("div", { class: "referral-state", id: `referral-state-${copy.id}` });
+    part.append(status);
+    try {
+      const definition = await loadDefinition();
+      const problems = referralFormProblems(definition, opened.body.form);
+      part.append(problems.length ? renderProblems(definition, problems, T) : renderForm(definition, opened.body.form, T));
+    } catch {
+      part.append(el("p", { class: "problem", text: T.formNotLoaded }));
+    }
+    await this.referralStatus(copy, status);
+    return part;
+  }
+
+  async referralStatus(copy, holder) {
+    const T = this.ui.T;
+    let referral;
+    try {
+      referral = await api("GET", `/referrals/${copy.id}`);
+    } catch {
+      holder.replaceChildren(el("p", { class: "hint", text: T.statusUnknown }));
+      return;
+    }
+    const line = el("p", { class: "referral-status", "data-status": referral.status },
+      `${T.status}: `, el("strong", { text: T[`status.${referral.status}`] || referral.status }));
+    if (referral.overdue) line.append(" ", el("strong", { class: "badge badge-warn", text: T.overdue }));
+    const actions = el("p", { class: "actions referral-actions" });
+    const incoming = copy.sender !== this.state.keyring.userId;
+    const next = {
+      sent: incoming ? ["acknowledged", "accepted", "declined"] : [],
+      acknowledged: incoming ? ["accepted", "declined"] : [],
+      accepted: ["closed"], declined: ["closed"], redirected: ["closed"], closed: [],
+    }[referral.status] || [];
+    for (const target of next) {
+      const button = el("button", { type: "button", class: `referral-action ${target === "declined" || target === "closed" ? "secondary" : ""}`,
+        "data-status": target, text: T[`action.${target}`] });
+      button.addEventListener("click", async () => {
+        button.disabled = true;
+        try {
+          const changed = await api("POST", `/referrals/${copy.id}/status`, { json: { status: target } });
+          this.ui.status(`${T.statusChanged} ${T[`status.${changed.status}`]}`);
+        } catch (error) {
+          this.ui.problem(this.ui.explain(error));
+        }
+        await this.referralStatus(copy, holder);
+      });
+      actions.append(button);
+    }
+    actions.append(el("a", { href: "/referrals", text: T.handleOnPage }));
+    holder.replaceChildren(line, actions);
   }
 
   /** Mark a message read and tell its sender with a signed receipt in the same thread. */
