@@ -23,6 +23,9 @@ Talking to a relay (what a case-management system integrates)::
     mailbox.ack(opened.header["id"]); mailbox.send_receipt(opened)
     mailbox.fetch_attachment(message_id, blob_id, Path("out.pdf"))  # streamed, hash-checked
     mailbox.receipts(sent["id"])                        # who acknowledged / read it
+    mailbox.send_referral(org, form)                    # kind referral; form checked first
+    mailbox.referrals("incoming"); mailbox.set_referral_status(referral_id, "accepted")
+    mailbox.open_referral(referral_id)                  # .form, or .problems of a bad form
 
 ``Mailbox.open(home)`` does the same from a directory ``liaison-client`` set up. Errors:
 ``client.api.ApiError`` (``status``, ``check``: the relay refused or was unreachable) and

@@ -58,7 +58,7 @@ def test_a_referral_is_sent_read_acknowledged_and_accepted_and_the_sender_follow
     assert "Payoke (BE) -> CoMensha (NL)" in incoming.output
     assert shown.exit_code == 0, shown.output
     words = " ".join(shown.output.split())
-    assert "Fase van het verwijzingsmechanisme: Formele identificatie" in words
+    assert "van het verwijzingsmechanisme: Formele identificatie" in words
     assert "Behoeften:" in shown.output
     assert "Opvang, Juridische bijstand" in shown.output
     assert "ro, en" in shown.output
