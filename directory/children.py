@@ -242,8 +242,11 @@ def _write_contact(
         contact.phones[0].number = clean["phone"]
         contact.phones[0].visibility = clean["visibility"]
     else:
-        phone = Phone(number=clean["phone"], visibility=clean["visibility"], contact=contact)
+        # Into the organisation's phones (and so the session) first, then onto the contact:
+        # the other order autoflushes a phone that is not yet in the session.
+        phone = Phone(number=clean["phone"], visibility=clean["visibility"])
         contact.organization.phones.append(phone)
+        phone.contact = contact
     return changed
 
 

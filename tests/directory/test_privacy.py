@@ -47,45 +47,43 @@ def payoke(db_session, search_service):
     )
     db_session.add(organization)
     db_session.commit()
-    # The services trip an autoflush SAWarning when a phone is added (see the report).
-    with db_session.no_autoflush:
-        contact = children.add_contact_point(
-            db_session,
-            None,
-            organization.id,
-            {
-                "name": NAME,
-                "title": {"en": "Intake"},
-                "email": "m.v@old.example",
-                "phone": PHONE,
-                "languages": ["nl"],
-                "visibility": "network",
-            },
-        )
-        children.update_contact_point(
-            db_session,
-            None,
-            contact.id,
-            {
-                "name": NAME,
-                "title": {"en": "Intake"},
-                "email": EMAIL,
-                "phone": PHONE,
-                "languages": ["nl", "en"],
-                "visibility": "network",
-            },
-        )
-        colleague = children.add_contact_point(
-            db_session,
-            None,
-            organization.id,
-            {
-                "name": "Jan Peeters",
-                "title": {"en": "Intake"},
-                "email": "jan@payoke.example",
-                "visibility": "network",
-            },
-        )
+    contact = children.add_contact_point(
+        db_session,
+        None,
+        organization.id,
+        {
+            "name": NAME,
+            "title": {"en": "Intake"},
+            "email": "m.v@old.example",
+            "phone": PHONE,
+            "languages": ["nl"],
+            "visibility": "network",
+        },
+    )
+    children.update_contact_point(
+        db_session,
+        None,
+        contact.id,
+        {
+            "name": NAME,
+            "title": {"en": "Intake"},
+            "email": EMAIL,
+            "phone": PHONE,
+            "languages": ["nl", "en"],
+            "visibility": "network",
+        },
+    )
+    colleague = children.add_contact_point(
+        db_session,
+        None,
+        organization.id,
+        {
+            "name": "Jan Peeters",
+            "title": {"en": "Intake"},
+            "email": "jan@payoke.example",
+            "visibility": "network",
+        },
+    )
     # An import records contact points as JSON on the organisation itself.
     audit.record(
         db_session,

@@ -238,6 +238,24 @@ def test_network_contact_point_history_keeps_values(db_session, actor, refuge):
     assert email.new_value == "intake@refuge.example.org"
 
 
+def test_contact_point_with_a_phone_on_an_organisation_just_loaded(db_session, actor, refuge):
+    """The phone joins the organisation and its contact without an autoflush warning
+    (warnings are errors in the tests), and both lists hold it after the commit."""
+    db_session.expire_all()
+    contact = children.add_contact_point(
+        db_session,
+        actor.id,
+        refuge.id,
+        {"title": {"en": "Intake"}, "phone": "+32 3 201 16 90", "visibility": "network"},
+    )
+    db_session.commit()
+    db_session.expire_all()
+    organization = db_session.get(Organization, refuge.id)
+    stored = db_session.get(Contact, contact.id)
+    assert [p.number for p in stored.phones] == ["+3232011690"]
+    assert stored.phones[0] in organization.phones
+
+
 WIDER_THAN_NETWORK = {
     "service": lambda s, a, o: children.add_service(
         s, a, o, {"service_type": "shelter", "visibility": "public"}
