@@ -15,7 +15,13 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from messaging import charts, stats
-from messaging.stats import Filters, is_suppressed, shown_count, shown_duration
+from messaging.stats import (
+    Filters,
+    is_suppressed,
+    rounded_count,
+    shown_count,
+    shown_duration,
+)
 
 Translate = Callable[..., str]
 TABLE_KEYS = (
@@ -73,7 +79,9 @@ def _country(code: str, _: Translate) -> str:
 
 
 def _bar(label: str, count: int) -> charts.Bar:
-    return charts.Bar(label, count, shown_count(count), suppressed=is_suppressed(count))
+    # the bar's height is the rounded count too, or its size would tell the exact one
+    shown = rounded_count(count)
+    return charts.Bar(label, shown, shown_count(count), suppressed=is_suppressed(count))
 
 
 def _pair_tables(

@@ -26,6 +26,7 @@ from messaging.models import Delivery, Envelope, Referral
 
 SMALLEST_SHOWN = 5  # counts 1..4 are shown as "< 5"; a percentile needs at least 5 referrals
 SUPPRESSED = "< 5"
+ROUNDING = 5  # shown counts are multiples of this (see ``rounded_count``)
 UNKNOWN_COUNTRY = "??"  # a sender or receiver with no organisation, or in several countries
 ACTIVE_DAYS = 90
 PERIODS = (1, 3, 6, 12, 24)
@@ -80,9 +81,21 @@ def is_suppressed(count: int) -> bool:
     return 0 < count < SMALLEST_SHOWN
 
 
+def rounded_count(count: int) -> int:
+    """A count from 5 up rounded to the nearest multiple of 5 (halves up), never below 5.
+
+    Rounding every shown count, totals included, keeps a "< 5" from being worked out by
+    subtraction: each figure is off by up to 2, so a difference of two of them spans the
+    whole range 1 to 4. 0 and the suppressed counts are returned as they are.
+    """
+    if count < SMALLEST_SHOWN:
+        return count
+    return max(SMALLEST_SHOWN, (count + ROUNDING // 2) // ROUNDING * ROUNDING)
+
+
 def shown_count(count: int) -> str:
-    """A count as the dashboard may show it: 0, "< 5" for 1–4, else the number."""
-    return SUPPRESSED if is_suppressed(count) else str(count)
+    """A count as the dashboard may show it: 0, "< 5" for 1–4, else rounded to a multiple of 5."""
+    return SUPPRESSED if is_suppressed(count) else str(rounded_count(count))
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

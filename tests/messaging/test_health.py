@@ -47,10 +47,28 @@ def test_percentile_interpolates_between_ranks():
 
 
 @pytest.mark.parametrize(
-    ("count", "shown"), [(0, "0"), (1, "< 5"), (4, "< 5"), (5, "5"), (123, "123")]
+    ("count", "shown"),
+    [(0, "0"), (1, "< 5"), (4, "< 5"), (5, "5"), (7, "5"), (8, "10"), (12, "10"), (123, "125")],
 )
-def test_counts_from_one_to_four_are_shown_as_less_than_five(count, shown):
+def test_counts_from_one_to_four_are_shown_as_less_than_five_others_rounded(count, shown):
     assert stats.shown_count(count) == shown
+
+
+def test_a_suppressed_count_cannot_be_found_by_subtraction():
+    """Whatever the parts, the shown total and the shown other part leave at least two
+    values from 1 to 4 possible for the suppressed part (without rounding, exactly one)."""
+    for small in range(1, 5):
+        for other in range(5, 60):
+            total = stats.rounded_count(small + other)
+            rest = stats.rounded_count(other)
+            possible = {
+                s
+                for s in range(1, 5)
+                for o in range(5, 70)
+                if stats.rounded_count(s + o) == total and stats.rounded_count(o) == rest
+            }
+            assert small in possible
+            assert len(possible) >= 2, (small, other, possible)
 
 
 def test_referrals_are_counted_per_month_and_country_pair(db_session, orgs):
@@ -225,7 +243,7 @@ def test_page_shows_counts_of_five_and_more_and_hides_smaller_ones(
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'id="referrals-by-pair"' in html
-    assert _count(_pair_row(html, "BE", "NL")) == "7"
+    assert _count(_pair_row(html, "BE", "NL")) == "5"  # 7, rounded to a multiple of 5
     assert _count(_pair_row(html, "NL", "LU")) == "< 5"
     assert re.search(r'id="referrals-total">10<', html)
     # the SVG charts are inline, labelled, and carry the same suppression
@@ -272,7 +290,7 @@ def test_csv_download_applies_the_same_suppression(secretariat_client, db_sessio
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[0] == ["From", "To", "Referrals"]
-    assert ["BE", "NL", "6"] in rows
+    assert ["BE", "NL", "5"] in rows  # 6, rounded
     assert ["LU", "NL", "< 5"] in rows
 
 
