@@ -72,7 +72,7 @@ def test_invitation_enrolment_sign_in_french_page_and_sign_out(
     _fill(browser, "display_name", "Anna Peeters")
     _fill(browser, "password", PASSWORD)
     _fill(browser, "password_confirmation", PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    _click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
 
     # 2. enrol TOTP: the QR code is shown, and the secret as text
     qr = browser.find_element(By.CSS_SELECTOR, "img.totp-qr")
@@ -81,7 +81,7 @@ def test_invitation_enrolment_sign_in_french_page_and_sign_out(
     secret = browser.find_element(By.ID, "totp-secret").text.replace(" ", "")
     totp = pyotp.TOTP(secret)
     _fill(browser, "code", totp.now())
-    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    _click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
     codes = browser.find_elements(By.CSS_SELECTOR, "#recovery-codes code")
     assert len(codes) == 10
 
