@@ -4,6 +4,11 @@ A token is issued for e-mail + password + TOTP code, like a sign-in; only its SH
 it expires, and it can be revoked. ``Authorization: Bearer <token>`` then authenticates API calls
 through a Flask-Login request loader (bearer requests are exempt from CSRF: no browser sends that
 header on its own).
+
+A route on the hot path may check the token itself, inside a query it runs anyway (the relay's
+``POST /api/v1/messages``): its endpoint is listed under ``BEARER_IN_VIEW`` in
+``app.extensions``, the request loader then leaves the request anonymous, and the view applies
+``token_usable``/``touch_token`` to the token row it read.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import secrets
 from datetime import datetime, timedelta
 from functools import cache
 
-from flask import Blueprint, Flask, Request, jsonify, request
+from flask import Blueprint, Flask, Request, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user
 from sqlalchemy import ForeignKey, Select, String, bindparam, select, update
@@ -27,6 +32,7 @@ from core.web import db_session, settings
 
 TOKEN_PREFIX = "lia_"  # noqa: S105 - a marker that makes leaked tokens easy to spot
 TOUCH_EVERY = timedelta(minutes=5)
+BEARER_IN_VIEW = "liaison.bearer_in_view"  # app.extensions key: a set of endpoint names
 
 
 class ApiToken(Base):
@@ -85,19 +91,39 @@ def user_for_token(session: Session, secret: str) -> User | None:
     (most API calls never need them); they load on first use within the request's session.
     ``last_used_at`` is written at most once per ``TOUCH_EVERY`` per token.
     """
-    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
+    if not well_formed(secret):
         return None
     row = session.execute(_token_and_person(), {"hash": token_hash(secret)}).first()
     now = utcnow()
     if row is None:
         return None
     user, token_id, expires_at, revoked_at, last_used_at = row
-    if revoked_at is not None or expires_at <= now or not user.is_active:
+    if not user.is_active or not token_usable(expires_at, revoked_at, now):
         return None
-    if last_used_at is None or now - last_used_at > TOUCH_EVERY:
-        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-        session.commit()
+    touch_token(session, token_id, last_used_at, now)
     return user
+
+
+def well_formed(secret: str) -> bool:
+    """Whether ``secret`` has the form of a token at all (else no query is worth running)."""
+    return secret.startswith(TOKEN_PREFIX) and len(secret) <= 100
+
+
+def token_usable(expires_at: datetime, revoked_at: datetime | None, now: datetime) -> bool:
+    """Whether a token row found by its hash still authenticates (unexpired, unrevoked)."""
+    return revoked_at is None and expires_at > now
+
+
+def touch_token(
+    session: Session, token_id: str, last_used_at: datetime | None, now: datetime
+) -> bool:
+    """Record the token's use, at most once per ``TOUCH_EVERY``, committed at once; returns
+    whether it did (and so ended the session's transaction)."""
+    if last_used_at is not None and now - last_used_at <= TOUCH_EVERY:
+        return False
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    session.commit()
+    return True
 
 
 def revoke_token(session: Session, secret: str) -> bool:
@@ -130,7 +156,7 @@ def bearer_secret(req: Request) -> str | None:
 
 def _load_from_request(req: Request) -> User | None:
     secret = bearer_secret(req)
-    if secret is None:
+    if secret is None or req.endpoint in current_app.extensions.get(BEARER_IN_VIEW, ()):
         return None
     return user_for_token(db_session(), secret)
 

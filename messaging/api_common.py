@@ -63,11 +63,12 @@ def json_body(limit: int) -> Any:
     return loads_strict(raw_body(limit), "the request body")
 
 
-def limit(kind: str) -> None:
-    """Count one ``kind`` event ("send" or "lookup") for the caller; 429 past the limit."""
+def limit(kind: str, person_id: str | None = None) -> None:
+    """Count one ``kind`` event ("send" or "lookup") for the caller (or ``person_id``, whom the
+    view authenticated itself); 429 past the limit."""
     limiters: dict[str, RateLimiter] = current_app.extensions[LIMITERS]
     names = {"send": "messages", "lookup": "key look-ups"}
-    limiters[kind].hit(caller().id, names[kind])
+    limiters[kind].hit(person_id or caller().id, names[kind])
 
 
 def init_limiters(current: Settings) -> dict[str, RateLimiter]:

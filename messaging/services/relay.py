@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, exists, select, true
 from sqlalchemy.orm import Session
 
+from accounts.api_tokens import ApiToken
 from accounts.models import User
 from config import Settings
 from core.db import utcnow
@@ -107,67 +108,112 @@ def _same_bytes(stored: Envelope, parsed: crypto.Envelope) -> bool:
 
 
 @dataclass(frozen=True)
-class _Lookup:
-    """What one query tells about an envelope: is its id taken, who may receive, which keys."""
+class TokenRow:
+    """The bearer token a look-up found among the envelope's people (not yet judged usable)."""
+
+    id: str
+    user_id: str
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What one query tells about an envelope: is its id taken, who may receive, which keys,
+    and (when asked) which of its active people holds the caller's bearer token."""
 
     id_taken: bool
     org_exists: bool
     active: set[str]
     key_ids: dict[str, str]  # the current key id of each active person who has one
-    sender_key: crypto.PublicKey | None
+    keys: dict[str, tuple[str, str, str]]  # their sign_pk, box_pk and created_at
+    token: TokenRow | None = None
 
 
 @cache
-def _lookup_statement(with_org: bool) -> Select[str, str, str, str, str, bool, bool]:
+def _lookup_statement(with_org: bool, with_token: bool) -> Select[Any]:
     """Built once: active people among ``people`` with their current key (if any), plus whether
-    envelope ``id`` exists and (``with_org``) whether organisation ``to_org`` exists."""
+    envelope ``id`` exists, (``with_org``) whether organisation ``to_org`` exists and
+    (``with_token``) the token with hash ``token_hash`` if one of these people holds it."""
     id_taken = exists().where(Envelope.id == bindparam("id"))
     org_exists = exists().where(Organization.id == bindparam("to_org")) if with_org else true()
-    return (
-        select(
-            User.id,
-            IdentityKey.key_id,
-            IdentityKey.sign_pk,
-            IdentityKey.box_pk,
-            IdentityKey.created_at,
-            id_taken.label("id_taken"),
-            org_exists.label("org_exists"),
-        )
-        .outerjoin(IdentityKey, and_(IdentityKey.user_id == User.id, IdentityKey.current.is_(True)))
-        .where(User.id.in_(bindparam("people", expanding=True)), User.is_active)
+    columns: list[Any] = [
+        User.id,
+        IdentityKey.key_id,
+        IdentityKey.sign_pk,
+        IdentityKey.box_pk,
+        IdentityKey.created_at,
+        id_taken.label("id_taken"),
+        org_exists.label("org_exists"),
+    ]
+    if with_token:
+        columns += [
+            ApiToken.id.label("token_id"),
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
+        ]
+    statement = select(*columns).outerjoin(
+        IdentityKey, and_(IdentityKey.user_id == User.id, IdentityKey.current.is_(True))
     )
+    if with_token:
+        statement = statement.outerjoin(
+            ApiToken,
+            and_(ApiToken.user_id == User.id, ApiToken.token_hash == bindparam("token_hash")),
+        )
+    return statement.where(User.id.in_(bindparam("people", expanding=True)), User.is_active)
 
 
 _ID_TAKEN = select(exists().where(Envelope.id == bindparam("id")))
 _ORG_EXISTS = select(exists().where(Organization.id == bindparam("to_org")))
 
 
-def _look_up(session: Session, sender: User, parsed: crypto.Envelope) -> _Lookup:
-    """In one round trip: whether the id is taken, whether ``to_org`` exists, which addressed
-    people (and the sender) are active, and their current keys."""
+def look_up(session: Session, parsed: crypto.Envelope, token_hash: str | None = None) -> Lookup:
+    """In one round trip: whether the id is taken, whether ``to_org`` exists, which of the
+    addressed people and the header's sender are active, their current keys and, given a
+    bearer token's hash, which of them (if any) holds that token."""
     to_org = parsed.header["to_org"]
-    params = {"id": parsed.id, "to_org": to_org, "people": sorted({*parsed.recipients, sender.id})}
+    people = sorted({*parsed.recipients, parsed.header["sender"]})
+    params = {"id": parsed.id, "to_org": to_org, "people": people, "token_hash": token_hash}
     # Core execution on the session's connection (same transaction): no ORM result handling.
     connection = session.connection()
-    rows = connection.execute(_lookup_statement(to_org is not None), params).all()
+    statement = _lookup_statement(to_org is not None, token_hash is not None)
+    rows = connection.execute(statement, params).all()
     if not rows:  # nobody active at all (not even the sender): ask the other two on their own
         taken = bool(connection.scalar(_ID_TAKEN, params))
         org_exists = to_org is None or bool(connection.scalar(_ORG_EXISTS, params))
-        return _Lookup(taken, org_exists, set(), {}, None)
-    own = next((row for row in rows if row.id == sender.id and row.key_id is not None), None)
-    sender_key = None
-    if own is not None:
-        sender_key = crypto.public_key_from_b64(own.id, own.sign_pk, own.box_pk, own.created_at)
-    return _Lookup(
+        return Lookup(taken, org_exists, set(), {}, {})
+    token = None
+    if token_hash is not None:
+        holder = next((row for row in rows if row.token_id is not None), None)
+        if holder is not None:
+            token = TokenRow(
+                holder.token_id,
+                holder.id,
+                holder.expires_at,
+                holder.revoked_at,
+                holder.last_used_at,
+            )
+    with_key = [row for row in rows if row.key_id is not None]
+    return Lookup(
         id_taken=bool(rows[0].id_taken),
         org_exists=bool(rows[0].org_exists),
         active={row.id for row in rows},
-        key_ids={row.id: row.key_id for row in rows if row.key_id is not None},
-        sender_key=sender_key,
+        key_ids={row.id: row.key_id for row in with_key},
+        keys={row.id: (row.sign_pk, row.box_pk, row.created_at) for row in with_key},
+        token=token,
     )
 
 
-def _check_recipients(parsed: crypto.Envelope, found: _Lookup) -> None:
+def _sender_key(found: Lookup, sender_id: str) -> crypto.PublicKey | None:
+    if sender_id not in found.keys:
+        return None
+    sign_pk, box_pk, created_at = found.keys[sender_id]
+    return crypto.public_key_from_b64(sender_id, sign_pk, box_pk, created_at)
+
+
+def _check_recipients(parsed: crypto.Envelope, found: Lookup) -> None:
     """Every addressed person exists, is active and has a current key."""
     to = parsed.recipients
     missing = sorted(set(to) - found.active)
@@ -198,7 +244,7 @@ def _expiry(settings: Settings, parsed: crypto.Envelope, now: datetime) -> datet
     return requested
 
 
-def _check_receipt(session: Session, sender: User, parsed: crypto.Envelope) -> None:
+def _check_receipt(session: Session, sender_id: str, parsed: crypto.Envelope) -> None:
     """A receipt may only go to people of a thread in which the sender has a copy."""
     statement = (
         select(Delivery.recipient_id)
@@ -206,15 +252,15 @@ def _check_receipt(session: Session, sender: User, parsed: crypto.Envelope) -> N
         .where(Envelope.thread_id == parsed.header["thread"])
     )
     in_thread = set(session.scalars(statement))
-    if sender.id not in in_thread or not set(parsed.recipients) <= in_thread:
+    if sender_id not in in_thread or not set(parsed.recipients) <= in_thread:
         raise Rejected("a receipt must answer a message of the same thread", check="bad-receipt")
 
 
-def _check_blobs(session: Session, sender: User, blob_ids: tuple[str, ...]) -> list[str]:
+def _check_blobs(session: Session, sender_id: str, blob_ids: tuple[str, ...]) -> list[str]:
     usable = []
     for blob_id in blob_ids:
         blob = session.get(Blob, blob_id) if UUID.match(blob_id) else None
-        if blob is None or not may_download(session, sender.id, blob):
+        if blob is None or not may_download(session, sender_id, blob):
             raise Rejected(f"no blob {blob_id} you may attach", check="unknown-blob")
         usable.append(blob.id)
     return usable
@@ -223,11 +269,15 @@ def _check_blobs(session: Session, sender: User, blob_ids: tuple[str, ...]) -> l
 def accept_envelope(
     session: Session,
     settings: Settings,
-    sender: User,
+    sender_id: str,
     submission: Submission,
+    *,
+    found: Lookup | None = None,
     now: datetime | None = None,
 ) -> tuple[Envelope, bool]:
-    """Run every check and store the envelope; returns it and whether it is new.
+    """Run every check and store the envelope of ``sender_id`` (the authenticated person);
+    returns it and whether it is new. ``found`` is this envelope's ``look_up`` if the caller
+    already ran it (to check a bearer token in the same statement).
 
     The same id with identical bytes again is an idempotent success (``False``); with other
     bytes it is a conflict.
@@ -235,23 +285,25 @@ def accept_envelope(
     now = now or utcnow()
     parsed = submission.envelope
     header = parsed.header
-    if header["sender"] != sender.id:
+    if header["sender"] != sender_id:
         raise Forbidden("the header names another sender than you", check="wrong-sender")
-    found = _look_up(session, sender, parsed)
+    if found is None:
+        found = look_up(session, parsed)
     if found.id_taken:
         existing = session.get(Envelope, parsed.id)
         if existing is not None:
-            if existing.sender_id == sender.id and _same_bytes(existing, parsed):
+            if existing.sender_id == sender_id and _same_bytes(existing, parsed):
                 return existing, False
             raise Conflict("this message id is already used by other bytes", check="id-conflict")
     _check_recipients(parsed, found)
-    if found.sender_key is None:
+    sender_key = _sender_key(found, sender_id)
+    if sender_key is None:
         raise Rejected("publish your key before sending", check="stale-sender-key")
     try:
         crypto.check_envelope(
             parsed,
-            sender_id=sender.id,
-            sender_key=found.sender_key,
+            sender_id=sender_id,
+            sender_key=sender_key,
             current_key_ids=found.key_ids,
         )
     except crypto.CryptoError as error:
@@ -261,14 +313,15 @@ def accept_envelope(
             "to_org is not an organisation of the directory", check="unknown-organisation"
         )
     if header["kind"] == "receipt":
-        _check_receipt(session, sender, parsed)
+        _check_receipt(session, sender_id, parsed)
     expires_at = _expiry(settings, parsed, now)
-    blob_ids = _check_blobs(session, sender, submission.blob_ids)
+    blob_ids = _check_blobs(session, sender_id, submission.blob_ids)
     if submission.referral is not None:  # only kind referral (parse_submission made sure)
+        sender = session.get_one(User, sender_id)  # no query on the cookie path (loaded)
         record_referral(session, settings, sender, header, submission.referral, now=now)
     envelope = Envelope(
         id=parsed.id,
-        sender_id=sender.id,
+        sender_id=sender_id,
         sender_key=header["sender_key"],
         thread_id=header["thread"],
         kind=header["kind"],
@@ -284,7 +337,7 @@ def accept_envelope(
         expires_at=expires_at,
     )
     row = {name: getattr(envelope, name) for name in ENVELOPE_COLUMNS}
-    copies = [Copy(wrap.to, wrap.key_id, wrap.to == sender.id) for wrap in parsed.wraps]
+    copies = [Copy(wrap.to, wrap.key_id, wrap.to == sender_id) for wrap in parsed.wraps]
     receipt = header["kind"] == "receipt"
     store(session.connection(), row, copies, blob_ids, now=now, receipt=receipt)
     return envelope, True
