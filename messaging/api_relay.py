@@ -21,9 +21,15 @@ from core.web import db_session, settings
 from messaging.api_common import Unauthenticated, blueprint, caller, int_arg, json_body, limit
 from messaging.envelopes import format_time
 from messaging.errors import RelayError
-from messaging.models import Envelope
 from messaging.services import inbox
-from messaging.services.relay import Lookup, Submission, accept_envelope, look_up, parse_submission
+from messaging.services.relay import (
+    Accepted,
+    Lookup,
+    Submission,
+    accept_envelope,
+    look_up,
+    parse_submission,
+)
 
 # The largest ciphertext plus header, wraps and base64 overhead.
 MESSAGE_BODY_LIMIT = 4 * 1024 * 1024
@@ -39,10 +45,10 @@ blueprint.record_once(
 
 def _accept(
     db: Session, sender_id: str, submission: Submission, found: Lookup | None = None
-) -> tuple[Envelope, bool]:
-    envelope, created = accept_envelope(db, settings(), sender_id, submission, found=found)
+) -> Accepted:
+    accepted = accept_envelope(db, settings(), sender_id, submission, found=found)
     db.commit()
-    return envelope, created
+    return accepted
 
 
 def _token_holder(secret: str) -> str:
@@ -101,19 +107,19 @@ def post_message() -> ResponseReturnValue:
         sender_id, submission, found = _bearer_post(secret)
     db = db_session()
     try:
-        envelope, created = _accept(db, sender_id, submission, found)
+        accepted = _accept(db, sender_id, submission, found)
     except (IntegrityError, OperationalError):
         # A concurrent post of the same id (or a blob purged meanwhile): check once more, now
         # that the other transaction is visible.
         db.rollback()
-        envelope, created = _accept(db, sender_id, submission)
+        accepted = _accept(db, sender_id, submission)
     body = {
-        "id": envelope.id,
-        "created": created,
-        "received_at": format_time(envelope.received_at),
-        "expires_at": format_time(envelope.expires_at),
+        "id": accepted.id,
+        "created": accepted.created,
+        "received_at": format_time(accepted.received_at),
+        "expires_at": format_time(accepted.expires_at),
     }
-    return jsonify(body), 201 if created else 200
+    return jsonify(body), 201 if accepted.created else 200
 
 
 @blueprint.get("/messages")

@@ -24,7 +24,7 @@ from messaging.errors import Conflict, Forbidden, Malformed, Rejected, RelayErro
 from messaging.models import Blob, Delivery, Envelope, IdentityKey
 from messaging.services.blobs import may_download
 from messaging.services.referrals import ReferralRequest, parse_referral, record_referral
-from messaging.services.relay_store import ENVELOPE_COLUMNS, Copy, store
+from messaging.services.relay_store import Copy, store
 
 CLOCK_SKEW = timedelta(minutes=10)
 MAX_BLOBS = 100
@@ -266,6 +266,16 @@ def _check_blobs(session: Session, sender_id: str, blob_ids: tuple[str, ...]) ->
     return usable
 
 
+@dataclass(frozen=True)
+class Accepted:
+    """An envelope the relay holds: new (``created``) or the same bytes posted again."""
+
+    id: str
+    received_at: datetime
+    expires_at: datetime
+    created: bool
+
+
 def accept_envelope(
     session: Session,
     settings: Settings,
@@ -274,10 +284,11 @@ def accept_envelope(
     *,
     found: Lookup | None = None,
     now: datetime | None = None,
-) -> tuple[Envelope, bool]:
+) -> Accepted:
     """Run every check and store the envelope of ``sender_id`` (the authenticated person);
-    returns it and whether it is new. ``found`` is this envelope's ``look_up`` if the caller
-    already ran it (to check a bearer token in the same statement).
+    says whether it is new, when it was received and when it expires. ``found`` is this
+    envelope's ``look_up`` if the caller already ran it (to check a bearer token in the same
+    statement).
 
     The same id with identical bytes again is an idempotent success (``False``); with other
     bytes it is a conflict.
@@ -293,7 +304,7 @@ def accept_envelope(
         existing = session.get(Envelope, parsed.id)
         if existing is not None:
             if existing.sender_id == sender_id and _same_bytes(existing, parsed):
-                return existing, False
+                return Accepted(existing.id, existing.received_at, existing.expires_at, False)
             raise Conflict("this message id is already used by other bytes", check="id-conflict")
     _check_recipients(parsed, found)
     sender_key = _sender_key(found, sender_id)
@@ -319,25 +330,24 @@ def accept_envelope(
     if submission.referral is not None:  # only kind referral (parse_submission made sure)
         sender = session.get_one(User, sender_id)  # no query on the cookie path (loaded)
         record_referral(session, settings, sender, header, submission.referral, now=now)
-    envelope = Envelope(
-        id=parsed.id,
-        sender_id=sender_id,
-        sender_key=header["sender_key"],
-        thread_id=header["thread"],
-        kind=header["kind"],
-        to_org_id=header["to_org"],
-        header=parsed.header_bytes,
-        nonce=parsed.nonce,
-        ciphertext=parsed.ciphertext,
-        wraps=_wire_wraps(parsed),
-        sig=parsed.sig,
-        size=len(parsed.header_bytes) + len(parsed.ciphertext),
-        created_at=parse_time(header["created_at"], "created_at"),
-        received_at=now,
-        expires_at=expires_at,
-    )
-    row = {name: getattr(envelope, name) for name in ENVELOPE_COLUMNS}
+    row = {  # every column of the envelope table (a plain row: no ORM object to build)
+        "id": parsed.id,
+        "sender_id": sender_id,
+        "sender_key": header["sender_key"],
+        "thread_id": header["thread"],
+        "kind": header["kind"],
+        "to_org_id": header["to_org"],
+        "header": parsed.header_bytes,
+        "nonce": parsed.nonce,
+        "ciphertext": parsed.ciphertext,
+        "wraps": _wire_wraps(parsed),
+        "sig": parsed.sig,
+        "size": len(parsed.header_bytes) + len(parsed.ciphertext),
+        "created_at": parse_time(header["created_at"], "created_at"),
+        "received_at": now,
+        "expires_at": expires_at,
+    }
     copies = [Copy(wrap.to, wrap.key_id, wrap.to == sender_id) for wrap in parsed.wraps]
     receipt = header["kind"] == "receipt"
     store(session.connection(), row, copies, blob_ids, now=now, receipt=receipt)
-    return envelope, True
+    return Accepted(parsed.id, now, expires_at, created=True)
