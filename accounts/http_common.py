@@ -6,10 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import abort, request, session
+from flask import abort, g, redirect, request, session
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from accounts.errors import AccountError, InvalidInput, PasswordRejected
 from accounts.models import Role
@@ -125,3 +127,14 @@ def role_required(role: Role) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def secretariat_only() -> Response | None:
+    """A blueprint's ``before_request`` for the secretariat's screens: anonymous visitors go to
+    sign-in (and come back), anyone signed in below the secretariat gets 403."""
+    user = g.get("user")
+    if user is None:
+        return redirect("/login?next=" + quote(request.path), code=303)
+    if not user.has_role(Role.SECRETARIAT):
+        abort(403)
+    return None

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from accounts.models import Role
+from accounts.http_common import secretariat_only
 from core.i18n import gettext
 from core.web import db_session
 from directory import children, forms, queries, services
@@ -28,14 +27,7 @@ secretariat = Blueprint("secretariat", __name__, url_prefix="/secretariat")
 PUBLISHED_FILTERS = ("published", "unpublished")
 
 
-@secretariat.before_request
-def _secretariat_only() -> Response | None:
-    user = g.get("user")
-    if user is None:
-        return redirect("/login?next=" + quote(request.path), code=303)
-    if not user.has_role(Role.SECRETARIAT):
-        abort(403)
-    return None
+secretariat.before_request(secretariat_only)
 
 
 @secretariat.context_processor

@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
 
+from accounts.http_common import secretariat_only
 from accounts.models import Role, User
 from core.db import utcnow
 from core.i18n import gettext
@@ -30,14 +29,7 @@ upkeep_secretariat = Blueprint("upkeep_secretariat", __name__, url_prefix="/secr
 STATUSES = ("pending", "approved", "rejected", "withdrawn")
 
 
-@upkeep_secretariat.before_request
-def _secretariat_only() -> Response | None:
-    user = g.get("user")
-    if user is None:
-        return redirect("/login?next=" + quote(request.path), code=303)
-    if not user.has_role(Role.SECRETARIAT):
-        abort(403)
-    return None
+upkeep_secretariat.before_request(secretariat_only)
 
 
 def upkeep_counts() -> dict[str, int]:

@@ -9,12 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from urllib.parse import quote
 
-from flask import Blueprint, abort, g, redirect, render_template, request
+from flask import Blueprint, abort, render_template, request
 from werkzeug.wrappers import Response
 
-from accounts.models import Role
+from accounts.http_common import secretariat_only
 from core.db import utcnow
 from core.i18n import gettext
 from core.web import db_session
@@ -27,14 +26,7 @@ COUNTRY = re.compile(r"^[A-Z]{2}\Z")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-@health.before_request
-def _secretariat_only() -> Response | None:
-    user = g.get("user")
-    if user is None:
-        return redirect("/login?next=" + quote(request.path), code=303)
-    if not user.has_role(Role.SECRETARIAT):
-        abort(403)
-    return None
+health.before_request(secretariat_only)
 
 
 def _filters() -> Filters:

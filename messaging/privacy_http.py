@@ -8,12 +8,11 @@ explicit confirmation (a checked box) on a page that shows what will be erased.
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from accounts.models import Role
+from accounts.http_common import secretariat_only
 from core.db import utcnow
 from core.i18n import gettext
 from core.web import db_session
@@ -25,14 +24,7 @@ privacy = Blueprint("privacy", __name__, url_prefix="/secretariat/privacy")
 MAX_EMAIL = 254
 
 
-@privacy.before_request
-def _secretariat_only() -> Response | None:
-    user = g.get("user")
-    if user is None:
-        return redirect("/login?next=" + quote(request.path), code=303)
-    if not user.has_role(Role.SECRETARIAT):
-        abort(403)
-    return None
+privacy.before_request(secretariat_only)
 
 
 @privacy.get("/")
