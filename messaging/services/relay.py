@@ -131,8 +131,19 @@ class Lookup:
     token: TokenRow | None = None
 
 
+# The people of a look-up go in as ``slots`` plain parameters ``p0, p1, …`` (the list padded by
+# repeating its last id), a power of two up to MAX_SLOTS: a handful of statements, each compiled
+# once, instead of re-rendering an expanding IN list on every post. Longer lists expand.
+MAX_SLOTS = 64
+
+
+def _slots(count: int) -> int:
+    """The number of parameter slots for ``count`` people (0: an expanding parameter)."""
+    return 0 if count > MAX_SLOTS else max(4, 1 << (count - 1).bit_length())
+
+
 @cache
-def _lookup_statement(with_org: bool, with_token: bool) -> Select[Any]:
+def _lookup_statement(with_org: bool, with_token: bool, slots: int) -> Select[Any]:
     """Built once: active people among ``people`` with their current key (if any), plus whether
     envelope ``id`` exists, (``with_org``) whether organisation ``to_org`` exists and
     (``with_token``) the token with hash ``token_hash`` if one of these people holds it."""
@@ -162,7 +173,11 @@ def _lookup_statement(with_org: bool, with_token: bool) -> Select[Any]:
             ApiToken,
             and_(ApiToken.user_id == User.id, ApiToken.token_hash == bindparam("token_hash")),
         )
-    return statement.where(User.id.in_(bindparam("people", expanding=True)), User.is_active)
+    if slots:
+        people: Any = [bindparam(f"p{slot}") for slot in range(slots)]
+    else:
+        people = bindparam("people", expanding=True)
+    return statement.where(User.id.in_(people), User.is_active)
 
 
 _ID_TAKEN = select(exists().where(Envelope.id == bindparam("id")))
@@ -176,9 +191,12 @@ def look_up(session: Session, parsed: crypto.Envelope, token_hash: str | None = 
     to_org = parsed.header["to_org"]
     people = sorted({*parsed.recipients, parsed.header["sender"]})
     params = {"id": parsed.id, "to_org": to_org, "people": people, "token_hash": token_hash}
+    slots = _slots(len(people))
+    for slot in range(slots):
+        params[f"p{slot}"] = people[min(slot, len(people) - 1)]
     # Core execution on the session's connection (same transaction): no ORM result handling.
     connection = session.connection()
-    statement = _lookup_statement(to_org is not None, token_hash is not None)
+    statement = _lookup_statement(to_org is not None, token_hash is not None, slots)
     rows = connection.execute(statement, params).all()
     if not rows:  # nobody active at all (not even the sender): ask the other two on their own
         taken = bool(connection.scalar(_ID_TAKEN, params))
