@@ -13,6 +13,8 @@ from math import asin, cos, radians, sin, sqrt
 
 import tantivy
 
+from search.query import FACET_FIELDS
+
 EARTH_RADIUS_KM = 6371.0088  # as search.places.haversine_km
 
 
@@ -84,3 +86,32 @@ def count_masks(
         no = len(addresses) - yes
         facets[name] = {k: v for k, v in (("true", yes), ("false", no)) if v}
     return facets
+
+
+def aggregate_facets(
+    searcher: tantivy.Searcher, query: tantivy.Query
+) -> tuple[int, dict[str, dict[str, int]]]:
+    """How many documents match ``query`` and their facet counts, both counted by tantivy."""
+    spec = {
+        name: {"terms": {"field": name, "size": 500}}
+        for name in (*FACET_FIELDS, "is_24_7", "cross_border")
+    }
+    result = searcher.aggregate(query, spec)
+    facets: dict[str, dict[str, int]] = {}
+    for name in spec:
+        buckets = result.get(name, {}).get("buckets", [])
+        facets[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets}
+    # every document is either 24/7 or not
+    return sum(facets["is_24_7"].values()), facets
+
+
+def merge_facets(
+    first: dict[str, dict[str, int]], second: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
+    """Facet counts of two disjoint sets of documents, added up."""
+    merged = {name: dict(counts) for name, counts in first.items()}
+    for name, counts in second.items():
+        into = merged.setdefault(name, {})
+        for value, count in counts.items():
+            into[value] = into.get(value, 0) + count
+    return merged

@@ -24,11 +24,13 @@ from typing import Any
 import tantivy
 
 from directory.taxonomy import load_taxonomy
+from search import grid, nearby
 from search.analysis import LANGUAGES, QueryPlan, QueryWord, folding_analyzer, stem
 from search.analysis import stemming_analyzer as stemmer
 from search.backend import SearchDocument
-from search.columns import count_masks, distances_km
+from search.columns import aggregate_facets, count_masks, distances_km
 from search.documents import payload
+from search.grid import cells_of
 from search.highlight import Highlighter
 from search.places import bounding_box
 from search.query import FACET_FIELDS, SearchHit, SearchPage, SearchQuery
@@ -50,6 +52,7 @@ VOCABULARY_REFRESH_SECONDS = 5.0
 SMALL_RESULT = 400  # up to this many matches, facets are counted in Python from bit masks
 SYNONYM_WEIGHT = 7.5
 STOPWORD_WEIGHT = 0.5
+REBUILD_MARK = "REBUILD"  # in a generation started empty because its predecessor was unreadable
 
 
 def _schema() -> tantivy.Schema:
@@ -67,6 +70,7 @@ def _schema() -> tantivy.Schema:
     builder.add_float_field("lat", indexed=True, fast=True)
     builder.add_float_field("lon", indexed=True, fast=True)
     builder.add_text_field("has_geo", tokenizer_name="raw")
+    builder.add_text_field("geo_cell", tokenizer_name="raw")
     for name in (*FACET_FIELDS, "flags"):
         builder.add_unsigned_field(f"fx_{name}", fast=True)
     builder.add_bytes_field("payload", stored=True)
@@ -121,6 +125,8 @@ def _to_tantivy(document: SearchDocument) -> tantivy.Document:
         doc.add_float("lat", float(document["lat"]))
         doc.add_float("lon", float(document["lon"]))
         doc.add_text("has_geo", "yes")
+        for name in cells_of(float(document["lat"]), float(document["lon"])):
+            doc.add_text("geo_cell", name)
     stored = {**payload(document), "lat": document.get("lat"), "lon": document.get("lon")}
     doc.add_bytes("payload", json.dumps(stored, ensure_ascii=False).encode())
     return doc
@@ -178,16 +184,39 @@ class EmbeddedBackend:
             self.path.mkdir(parents=True, exist_ok=True)
             generation = self._current()
             if generation is None or not (self.path / generation).exists():
-                generation, index = self._new_generation()
-                index.writer(heap_size=15_000_000, num_threads=1).commit()
-                self._swap(generation)
-                self._index, self._generation = index, generation
+                self._start_empty()
             elif generation != self._generation:
-                self._index, self._generation = self._open(generation), generation
-            else:
-                assert self._index is not None
+                try:
+                    self._index, self._generation = self._open(generation), generation
+                except ValueError as error:  # written with another schema: by an older version
+                    if "schema does not match" not in str(error):
+                        raise
+                    log.warning(
+                        "The search index %s was built by an older version of Liaison; "
+                        "starting an empty one until it is rebuilt from the database",
+                        self.path / generation,
+                    )
+                    self._start_empty(stale=True)
+            elif self._index is not None:
                 self._index.reload()
+            assert self._index is not None
             return self._index
+
+    def _start_empty(self, stale: bool = False) -> None:
+        """Swap in a new empty generation; ``stale`` marks it as replacing an unreadable one."""
+        generation, index = self._new_generation()
+        index.writer(heap_size=15_000_000, num_threads=1).commit()
+        if stale:
+            (self.path / generation / REBUILD_MARK).touch()
+        self._swap(generation)
+        self._index, self._generation = index, generation
+
+    def needs_rebuild(self) -> bool:
+        """True when the index replaced one an older version wrote, and no rebuild has run."""
+        self.index()
+        return (
+            self._generation is not None and (self.path / self._generation / REBUILD_MARK).exists()
+        )
 
     def is_empty(self) -> bool:
         """True when no document has been indexed yet."""
@@ -266,7 +295,9 @@ class EmbeddedBackend:
         with self._lock:
             self.path.mkdir(parents=True, exist_ok=True)
             generation, index = self._new_generation()
-            writer = index.writer(heap_size=200_000_000, num_threads=2)
+            # One thread and a large budget write few segments (one for 100 000 organisations):
+            # every term a query looks up is looked up once per segment.
+            writer = index.writer(heap_size=400_000_000, num_threads=1)
             count = 0
             for document in documents:
                 writer.add_document(_to_tantivy(document))
@@ -445,16 +476,7 @@ class EmbeddedBackend:
 
     @staticmethod
     def _aggregate(searcher: tantivy.Searcher, final: tantivy.Query) -> dict[str, dict[str, int]]:
-        spec = {
-            name: {"terms": {"field": name, "size": 500}}
-            for name in (*FACET_FIELDS, "is_24_7", "cross_border")
-        }
-        result = searcher.aggregate(final, spec)
-        facets: dict[str, dict[str, int]] = {}
-        for name in spec:
-            buckets = result.get(name, {}).get("buckets", [])
-            facets[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets}
-        return facets
+        return aggregate_facets(searcher, final)[1]
 
     def search(self, query: SearchQuery, plan: QueryPlan | None = None) -> SearchPage:
         """Answer ``query`` (see ``SearchBackend.search``)."""
@@ -508,8 +530,72 @@ class EmbeddedBackend:
         query: SearchQuery,
         started: float,
     ) -> SearchPage:
-        """A search within a radius: matches in the surrounding box are measured once, here,
-        and hits, total and facet counts all come from those inside the circle."""
+        """A search within a radius, nearest first: counted over map cells (``search.nearby``)."""
+        assert query.near is not None
+        assert query.radius_km is not None
+        point, radius = query.near, query.radius_km
+        if query.sort != "distance" or not grid.supported(point.lat, point.lon, radius):
+            return self._search_within_box(
+                searcher,
+                vocabulary=vocabulary,
+                filters=filters,
+                plan=plan,
+                query=query,
+                started=started,
+            )
+        cover = grid.cover(point.lat, point.lon, radius)
+        current = plan
+        while True:
+            text = self._text_query(current, vocabulary)
+            matching = self._combine(text, filters)
+            counted = nearby.within(
+                searcher,
+                self.schema,
+                matching,
+                cover=cover,
+                point=point,
+                radius_km=radius,
+                codes=facet_codes(),
+            )
+            relaxed = current.relaxed() if text is not None and not counted.total else None
+            if relaxed is None:
+                break
+            current = relaxed
+        wanted = query.offset + query.per_page
+        found = (
+            nearby.nearest(
+                searcher,
+                self.schema,
+                matching,
+                cover=cover,
+                point=point,
+                radius_km=radius,
+                counted=counted,
+                wanted=wanted,
+            )
+            if counted.total
+            else []
+        )
+        highlighter = Highlighter(current) if current.words else None
+        hits = [
+            build_hit(self._payload(searcher, a), highlighter, query.locale, d, s)
+            for s, a, d in found[query.offset :]
+        ]
+        return self._result(query, hits, counted.facets, counted.total, started)
+
+    def _search_within_box(
+        self,
+        searcher: tantivy.Searcher,
+        *,
+        vocabulary: dict[str, Vocabulary],
+        filters: list[tantivy.Query],
+        plan: QueryPlan,
+        query: SearchQuery,
+        started: float,
+    ) -> SearchPage:
+        """A search within a radius sorted otherwise than by distance: matches in the
+        surrounding box are measured once, here, and hits, total and facet counts all come from
+        those inside the circle."""
         assert query.near is not None
         assert query.radius_km is not None
         box = self._bbox(query, query.radius_km)

@@ -166,7 +166,13 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def bounding_box(point: GeoPoint, radius_km: float) -> tuple[float, float, float, float]:
-    """(min_lat, max_lat, min_lon, max_lon) containing the circle around ``point``."""
-    dlat = radius_km / 110.574
-    dlon = radius_km / (111.320 * max(0.01, math.cos(math.radians(point.lat))))
+    """(min_lat, max_lat, min_lon, max_lon) containing the circle around ``point``.
+
+    On the sphere ``haversine_km`` measures on (a circle is widest in longitude a little
+    poleward of its centre, where a meridian touches it), with a hair to spare for rounding.
+    """
+    angle = (radius_km + 1e-6) / 6371.0088
+    dlat = math.degrees(angle)
+    across = math.sin(angle) / max(1e-6, math.cos(math.radians(point.lat)))
+    dlon = 180.0 if across >= 1 else math.degrees(math.asin(across))
     return point.lat - dlat, point.lat + dlat, point.lon - dlon, point.lon + dlon

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -119,7 +119,7 @@ class SearchService:
                 return
             with self.database.session() as session:
                 has_rows = session.scalar(select(func.count()).select_from(Organization))
-            if has_rows and self.embedded.is_empty():
+            if has_rows and (self.embedded.is_empty() or self.embedded.needs_rebuild()):
                 self.reindex(primary=False)
             self._ready = True
         self.drain()
@@ -137,7 +137,7 @@ class SearchService:
         while True:
             with self.database.session() as session:
                 rows = session.execute(
-                    select(SearchOutbox.seq, SearchOutbox.organization_id)
+                    select(SearchOutbox.seq, SearchOutbox.organization_id, SearchOutbox.created_at)
                     .order_by(SearchOutbox.seq)
                     .limit(batch)
                 ).all()
@@ -152,8 +152,13 @@ class SearchService:
                     except SearchUnavailable as error:
                         self._primary_failed(error)
                         return done  # rows stay queued until Meilisearch is back
+                # SQLite may give a later row the number of a row already deleted (by another
+                # drain): only the rows read here, by number and time, are done.
+                done_rows = [(r.seq, r.created_at) for r in rows]
                 session.execute(
-                    delete(SearchOutbox).where(SearchOutbox.seq.in_([r.seq for r in rows]))
+                    delete(SearchOutbox).where(
+                        tuple_(SearchOutbox.seq, SearchOutbox.created_at).in_(done_rows)
+                    )
                 )
                 session.commit()
                 done += len(ids)
