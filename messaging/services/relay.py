@@ -202,26 +202,20 @@ def look_up(session: Session, parsed: crypto.Envelope, token_hash: str | None = 
         taken = bool(connection.scalar(_ID_TAKEN, params))
         org_exists = to_org is None or bool(connection.scalar(_ORG_EXISTS, params))
         return Lookup(taken, org_exists, set(), {}, {})
+    active: set[str] = set()
+    key_ids: dict[str, str] = {}
+    keys: dict[str, tuple[str, str, str]] = {}
     token = None
-    if token_hash is not None:
-        holder = next((row for row in rows if row.token_id is not None), None)
-        if holder is not None:
-            token = TokenRow(
-                holder.token_id,
-                holder.id,
-                holder.expires_at,
-                holder.revoked_at,
-                holder.last_used_at,
-            )
-    with_key = [row for row in rows if row.key_id is not None]
-    return Lookup(
-        id_taken=bool(rows[0].id_taken),
-        org_exists=bool(rows[0].org_exists),
-        active={row.id for row in rows},
-        key_ids={row.id: row.key_id for row in with_key},
-        keys={row.id: (row.sign_pk, row.box_pk, row.created_at) for row in with_key},
-        token=token,
-    )
+    for person, key_id, sign_pk, box_pk, created_at, _taken, _org, *held in rows:
+        active.add(person)
+        if key_id is not None:
+            key_ids[person] = key_id
+            keys[person] = (sign_pk, box_pk, created_at)
+        if held and held[0] is not None:  # this person holds the token (ids are unique)
+            token_id, expires_at, revoked_at, last_used_at = held
+            token = TokenRow(token_id, person, expires_at, revoked_at, last_used_at)
+    first = rows[0]
+    return Lookup(bool(first.id_taken), bool(first.org_exists), active, key_ids, keys, token)
 
 
 def _sender_key(found: Lookup, sender_id: str) -> crypto.PublicKey | None:
