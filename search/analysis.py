@@ -192,6 +192,31 @@ def synonym_index() -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     return {form: tuple(sorted(others)) for form, others in index.items()}
 
 
+@cache
+def _forms_by_first_word() -> dict[str, tuple[tuple[str, ...], ...]]:
+    starts: dict[str, list[tuple[str, ...]]] = {}
+    for form in synonym_index():
+        starts.setdefault(form[0], []).append(form)
+    return {word: tuple(forms) for word, forms in starts.items()}
+
+
+def forms_in(folded: list[str]) -> set[tuple[str, ...]]:
+    """The taxonomy terms' forms (see ``synonym_index``) written as consecutive words in
+    ``folded``: what a phrase query for each form would find, decided once at indexing."""
+    starts = _forms_by_first_word()
+    found: set[tuple[str, ...]] = set()
+    for i, word in enumerate(folded):
+        for form in starts.get(word, ()):
+            if tuple(folded[i : i + len(form)]) == form:
+                found.add(form)
+    return found
+
+
+def form_term(form: tuple[str, ...]) -> str:
+    """How a form is indexed in the ``forms`` field."""
+    return " ".join(form)
+
+
 def split_near(text: str) -> tuple[str, str | None]:
     """Split "shelter near Maastricht" into ("shelter", "Maastricht")."""
     match = NEAR_PATTERN.search(text.strip())

@@ -25,7 +25,15 @@ import tantivy
 
 from directory.taxonomy import load_taxonomy
 from search import grid, nearby
-from search.analysis import LANGUAGES, QueryPlan, QueryWord, folding_analyzer, stem
+from search.analysis import (
+    LANGUAGES,
+    QueryPlan,
+    QueryWord,
+    folding_analyzer,
+    form_term,
+    forms_in,
+    stem,
+)
 from search.analysis import stemming_analyzer as stemmer
 from search.backend import SearchDocument
 from search.columns import aggregate_facets, count_masks, distances_km
@@ -71,6 +79,7 @@ def _schema() -> tantivy.Schema:
     builder.add_float_field("lon", indexed=True, fast=True)
     builder.add_text_field("has_geo", tokenizer_name="raw")
     builder.add_text_field("geo_cell", tokenizer_name="raw")
+    builder.add_text_field("forms", tokenizer_name="raw")
     for name in (*FACET_FIELDS, "flags"):
         builder.add_unsigned_field(f"fx_{name}", fast=True)
     builder.add_bytes_field("payload", stored=True)
@@ -99,14 +108,21 @@ def _to_tantivy(document: SearchDocument) -> tantivy.Document:
     doc.add_text("id", document["id"])
     for audience in document["audiences"]:
         doc.add_text("audience", audience)
+    analyzer = folding_analyzer()
+    forms: set[tuple[str, ...]] = set()
     for field in ("names", "places", "keywords"):
         for value in document[field]:
             doc.add_text(field, value)
             doc.add_text("head", value)
+            if field == "keywords":
+                forms |= forms_in(analyzer.analyze(value))
     for lang, text in document["text"].items():
         if text:
             doc.add_text("body", text)
             doc.add_text(f"text_{lang}", text)
+            forms |= forms_in(analyzer.analyze(text))
+    for form in sorted(forms):
+        doc.add_text("forms", form_term(form))
     doc.add_text("country", document["country"])
     doc.add_text("org_type", document["org_type"])
     for name in ("exploitation_form", "target_group", "service_type", "language"):
@@ -371,14 +387,9 @@ class EmbeddedBackend:
         )
 
     def _alternatives(self, forms: tuple[tuple[str, ...], ...]) -> tantivy.Query:
-        schema, queries = self.schema, []
-        for form in forms:
-            for field in ("keywords", "body"):
-                if len(form) == 1:
-                    queries.append(tantivy.Query.term_query(schema, field, form[0]))
-                else:
-                    queries.append(tantivy.Query.phrase_query(schema, field, list(form)))
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+        """Documents whose keywords or descriptions hold one of ``forms`` (found at indexing:
+        phrase queries for them cost more than the rest of the query together)."""
+        return self._any_term("forms", [form_term(form) for form in forms])
 
     def _text_query(
         self, plan: QueryPlan, vocabulary: dict[str, Vocabulary]

@@ -73,6 +73,16 @@ def test_a_query_in_one_language_finds_an_entry_written_in_another(add_organizat
     assert refs(find("Arbeitsinspektion", prefix=False)) == ["inspect"]
 
 
+def test_a_synonym_of_several_words_matches_only_as_those_words_in_a_row(add_organizations, find):
+    add_organizations(
+        build_organization("row", "Bureau Noord", description={"en": "We give legal assistance."}),
+        build_organization(
+            "apart", "Bureau Oost", description={"en": "Legal advice, and assistance with forms."}
+        ),
+    )
+    assert refs(find("rechtshulp", prefix=False)) == ["row"]
+
+
 def test_names_outrank_descriptions(add_organizations, find):
     add_organizations(
         build_organization(
