@@ -150,6 +150,8 @@ def within_typos(word: str, candidate: str, budget: int, prefix: bool = False) -
     Edits are insertions, deletions, substitutions and swaps of neighbours (each counts one).
     """
     if prefix:
+        if len(candidate) < len(word) - budget:
+            return False
         lengths = range(max(1, len(word) - budget), len(word) + budget + 1)
         return any(
             OSA.distance(word, candidate[:n], score_cutoff=budget) <= budget for n in lengths

@@ -31,30 +31,35 @@ class Highlighter:
             word for span in plan.spans for form in span.alternatives for word in form
         }
         self.stems = {(w.text, lang): stem(w.text, lang) for w in plan.words for lang in LANGUAGES}
+        # The same rules as a loop over the words, grouped so that most tokens are decided by
+        # a few set look-ups: exact words, prefixes, stems per language, then typos.
+        self._exact = self.synonym_words | {w.text for w in plan.words}
+        self._prefixes = tuple(w.text for w in plan.words if w.prefix)
+        self._stems = [
+            (lang, {self.stems[(w.text, lang)] for w in plan.words if len(w.text) > 3})
+            for lang in LANGUAGES
+        ]
+        self._typos = [(w.text, w.budget, w.prefix) for w in plan.words if w.budget]
         self._cache: dict[str, bool] = {}
 
     def matches(self, token: str) -> bool:
         """True when the folded ``token`` matches one of the query's words."""
-        if token in self._cache:
-            return self._cache[token]
-        found = token in self.synonym_words
-        for word in self.plan.words:
-            if found:
-                break
-            if (
-                token == word.text
-                or (word.prefix and token.startswith(word.text))
-                or (word.budget and within_typos(word.text, token, word.budget, word.prefix))
-                or (
-                    len(word.text) > 3
-                    and any(
-                        stem(token, lang) == self.stems[(word.text, lang)] for lang in LANGUAGES
-                    )
-                )
-            ):
-                found = True
-        self._cache[token] = found
+        found = self._cache.get(token)
+        if found is None:
+            found = self._cache[token] = self._matches(token)
         return found
+
+    def _matches(self, token: str) -> bool:
+        if token in self._exact or token.startswith(self._prefixes):
+            return True
+        for lang, stems in self._stems:
+            if stems and stem(token, lang) in stems:
+                return True
+        return any(
+            (prefix or abs(len(text) - len(token)) <= budget)
+            and within_typos(text, token, budget, prefix)
+            for text, budget, prefix in self._typos
+        )
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Character ranges of matching words in ``text``."""
