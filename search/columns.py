@@ -16,6 +16,7 @@ import tantivy
 from search.query import FACET_FIELDS
 
 EARTH_RADIUS_KM = 6371.0088  # as search.places.haversine_km
+MASKED_CODES = 12  # facets of at most this many codes are aggregated by their bit masks
 
 
 def distances_km(
@@ -89,18 +90,33 @@ def count_masks(
 
 
 def aggregate_facets(
-    searcher: tantivy.Searcher, query: tantivy.Query
+    searcher: tantivy.Searcher, query: tantivy.Query, codes: dict[str, dict[str, int]]
 ) -> tuple[int, dict[str, dict[str, int]]]:
-    """How many documents match ``query`` and their facet counts, both counted by tantivy."""
+    """How many documents match ``query`` and their facet counts, both counted by tantivy.
+
+    A facet of a few codes is counted by its bit masks (a handful of distinct values, much
+    cheaper to count than every code of every document), then each mask split here.
+    """
+    masked = {name for name, positions in codes.items() if len(positions) <= MASKED_CODES}
     spec = {
-        name: {"terms": {"field": name, "size": 500}}
+        name: {"terms": {"field": f"fx_{name}", "size": 1 << MASKED_CODES}}
+        if name in masked
+        else {"terms": {"field": name, "size": 500}}
         for name in (*FACET_FIELDS, "is_24_7", "cross_border")
     }
     result = searcher.aggregate(query, spec)
     facets: dict[str, dict[str, int]] = {}
     for name in spec:
         buckets = result.get(name, {}).get("buckets", [])
-        facets[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets}
+        if name not in masked:
+            facets[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets}
+            continue
+        split = _splitter(tuple(codes[name].items()))
+        counts: dict[str, int] = {}
+        for bucket in buckets:
+            for code in split(int(bucket["key"])):
+                counts[code] = counts.get(code, 0) + int(bucket["doc_count"])
+        facets[name] = counts
     # every document is either 24/7 or not
     return sum(facets["is_24_7"].values()), facets
 

@@ -487,7 +487,7 @@ class EmbeddedBackend:
 
     @staticmethod
     def _aggregate(searcher: tantivy.Searcher, final: tantivy.Query) -> dict[str, dict[str, int]]:
-        return aggregate_facets(searcher, final)[1]
+        return aggregate_facets(searcher, final, facet_codes())[1]
 
     def search(self, query: SearchQuery, plan: QueryPlan | None = None) -> SearchPage:
         """Answer ``query`` (see ``SearchBackend.search``)."""

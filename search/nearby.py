@@ -98,7 +98,7 @@ def within(
         edge = [m for m in measure(searcher, found, point) if m[2] <= radius_km]
     total, facets = 0, dict[str, dict[str, int]]()
     if cover.inside:
-        total, facets = aggregate_facets(searcher, restrict(matching, schema, cover.inside))
+        total, facets = aggregate_facets(searcher, restrict(matching, schema, cover.inside), codes)
     if edge:
         facets = merge_facets(facets, count_masks(searcher, [m[1] for m in edge], codes))
     return Within(total + len(edge), facets if total + len(edge) else {}, edge)
