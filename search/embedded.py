@@ -42,7 +42,7 @@ from search.grid import cells_of
 from search.highlight import Highlighter
 from search.places import bounding_box
 from search.query import FACET_FIELDS, SearchHit, SearchPage, SearchQuery
-from search.results import build_hit
+from search.results import build_hits
 from search.vocabulary import Vocabulary
 
 log = logging.getLogger("liaison.search.embedded")
@@ -524,10 +524,9 @@ class EmbeddedBackend:
         plan = current or plan
         hits = self._page(searcher, final, query, total, first.hits) if total else []
         highlighter = Highlighter(plan) if plan.words else None
-        page_hits = [
-            build_hit(data, highlighter, query.locale, distance, score)
-            for score, data, distance in hits
-        ]
+        page_hits = build_hits(
+            [(data, distance, score) for score, data, distance in hits], highlighter, query.locale
+        )
         facets = self._facets(searcher, final, total, first.hits) if total else {}
         return self._result(query, page_hits, facets, total, started)
 
@@ -588,10 +587,8 @@ class EmbeddedBackend:
             else []
         )
         highlighter = Highlighter(current) if current.words else None
-        hits = [
-            build_hit(self._payload(searcher, a), highlighter, query.locale, d, s)
-            for s, a, d in found[query.offset :]
-        ]
+        rows = [(self._payload(searcher, a), d, s) for s, a, d in found[query.offset :]]
+        hits = build_hits(rows, highlighter, query.locale)
         return self._result(query, hits, counted.facets, counted.total, started)
 
     def _search_within_box(
@@ -641,7 +638,7 @@ class EmbeddedBackend:
             window = first[query.offset :]
             rows = [(s, self._payload(searcher, a), d) for s, a, d in window]
         highlighter = Highlighter(plan) if plan.words else None
-        hits = [build_hit(data, highlighter, query.locale, d, s) for s, data, d in rows]
+        hits = build_hits([(data, d, s) for s, data, d in rows], highlighter, query.locale)
         facets = self._count_masks(searcher, [a for _, a, _ in inside]) if inside else {}
         return self._result(query, hits, facets, len(inside), started)
 

@@ -21,7 +21,7 @@ LEVELS = range(4, 18)
 FINEST = LEVELS[-1]
 # Boundary cells are about radius/EDGE_CELLS across: finer means fewer organisations to measure
 # but more cells to name in the query.
-EDGE_CELLS = 40
+EDGE_CELLS = 20
 # Cells are only trusted to lie inside or outside a circle by this much more than rounding.
 MARGIN_KM = 1e-6
 # Beyond these a circle may wrap around a pole or the antimeridian: measure every match instead.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from directory.models import i18n_text
@@ -9,6 +10,28 @@ from search.highlight import Highlighter
 from search.query import SearchHit
 
 BADGES = (("is_24_7", "24_7"), ("cross_border", "cross_border"))
+
+
+def _texts(payload: dict[str, Any], locale: str) -> tuple[str, list[str]]:
+    """The name shown in ``locale`` and the descriptions a hit may highlight, in order."""
+    name, _ = i18n_text(payload.get("name_i18n"), locale)
+    descriptions = payload.get("description") or {}
+    shown, lang = i18n_text(descriptions, locale)
+    # The reader's language first, then one other: enough to show why it matched.
+    others = [text for key, text in descriptions.items() if key != lang][:1]
+    return name or payload["name"], [shown, *others]
+
+
+def build_hits(
+    rows: Sequence[tuple[dict[str, Any], float | None, float]],
+    highlighter: Highlighter | None,
+    locale: str,
+) -> list[SearchHit]:
+    """Hits from (payload, distance, score) rows, their words highlighted in one go."""
+    if highlighter is not None:
+        texts = [_texts(payload, locale) for payload, _, _ in rows]
+        highlighter.prepare(t for name, descriptions in texts for t in (name, *descriptions))
+    return [build_hit(p, highlighter, locale, d, s) for p, d, s in rows]
 
 
 def build_hit(
@@ -19,18 +42,13 @@ def build_hit(
     score: float = 0.0,
 ) -> SearchHit:
     """A hit from a document's stored payload."""
-    name, _ = i18n_text(payload.get("name_i18n"), locale)
-    name = name or payload["name"]
+    name, descriptions = _texts(payload, locale)
     highlights: dict[str, str] = {}
     if highlighter is not None:
         marked = highlighter.mark(name)
         if marked is not None:
             highlights["name"] = marked
-        descriptions = payload.get("description") or {}
-        shown, lang = i18n_text(descriptions, locale)
-        # The reader's language first, then one other: enough to show why it matched.
-        others = [text for key, text in descriptions.items() if key != lang][:1]
-        for text in (shown, *others):
+        for text in descriptions:
             marked = highlighter.mark(text, crop=180) if text else None
             if marked is not None:
                 highlights["description"] = marked
