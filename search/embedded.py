@@ -102,12 +102,8 @@ def _register(index: tantivy.Index) -> None:
         index.register_tokenizer(f"liaison_stem_{lang}", stemmer(lang))
 
 
-def _to_tantivy(document: SearchDocument) -> tantivy.Document:
-    doc = tantivy.Document()
-    doc.add_text("doc_id", document["doc_id"])
-    doc.add_text("id", document["id"])
-    for audience in document["audiences"]:
-        doc.add_text("audience", audience)
+def _add_text(doc: tantivy.Document, document: SearchDocument) -> None:
+    """Names, places, keywords and descriptions, and the taxonomy forms written in them."""
     analyzer = folding_analyzer()
     forms: set[tuple[str, ...]] = set()
     for field in ("names", "places", "keywords"):
@@ -123,6 +119,25 @@ def _to_tantivy(document: SearchDocument) -> tantivy.Document:
             forms |= forms_in(analyzer.analyze(text))
     for form in sorted(forms):
         doc.add_text("forms", form_term(form))
+
+
+def _add_place(doc: tantivy.Document, document: SearchDocument, lat: float, lon: float) -> None:
+    """The position, and its map cells for each audience that may find the document."""
+    doc.add_float("lat", lat)
+    doc.add_float("lon", lon)
+    doc.add_text("has_geo", "yes")
+    for name in cells_of(lat, lon):
+        for audience in document["audiences"]:
+            doc.add_text("geo_cell", nearby.cell_term(audience, name))
+
+
+def _to_tantivy(document: SearchDocument) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text("doc_id", document["doc_id"])
+    doc.add_text("id", document["id"])
+    for audience in document["audiences"]:
+        doc.add_text("audience", audience)
+    _add_text(doc, document)
     doc.add_text("country", document["country"])
     doc.add_text("org_type", document["org_type"])
     for name in ("exploitation_form", "target_group", "service_type", "language"):
@@ -138,11 +153,7 @@ def _to_tantivy(document: SearchDocument) -> tantivy.Document:
     doc.add_unsigned("fx_flags", int(document["is_24_7"]) | int(document["cross_border"]) << 1)
     doc.add_text("name_sort", " ".join(folding_analyzer().analyze(document["name"])))
     if document.get("lat") is not None and document.get("lon") is not None:
-        doc.add_float("lat", float(document["lat"]))
-        doc.add_float("lon", float(document["lon"]))
-        doc.add_text("has_geo", "yes")
-        for name in cells_of(float(document["lat"]), float(document["lon"])):
-            doc.add_text("geo_cell", name)
+        _add_place(doc, document, float(document["lat"]), float(document["lon"]))
     stored = {**payload(document), "lat": document.get("lat"), "lon": document.get("lon")}
     doc.add_bytes("payload", json.dumps(stored, ensure_ascii=False).encode())
     return doc
@@ -422,9 +433,11 @@ class EmbeddedBackend:
             return tantivy.Query.boolean_query(clauses, 1)
         return tantivy.Query.boolean_query(clauses)
 
-    def _filters(self, query: SearchQuery) -> list[tantivy.Query]:
+    def _filters(self, query: SearchQuery, audience: bool = True) -> list[tantivy.Query]:
+        """The query's filters; ``audience=False`` leaves out the audience (a cell query
+        holds it)."""
         schema = self.schema
-        filters = [tantivy.Query.term_query(schema, "audience", query.audience)]
+        filters = [tantivy.Query.term_query(schema, "audience", query.audience)] if audience else []
         for name in FACET_FIELDS:
             values = query.filter_values(name)
             if values:
@@ -554,14 +567,16 @@ class EmbeddedBackend:
                 started=started,
             )
         cover = grid.cover(point.lat, point.lon, radius)
+        others = self._filters(query, audience=False)
         current = plan
         while True:
             text = self._text_query(current, vocabulary)
-            matching = self._combine(text, filters)
+            matching = self._combine(text, others)
             counted = nearby.within(
                 searcher,
                 self.schema,
                 matching,
+                audience=query.audience,
                 cover=cover,
                 point=point,
                 radius_km=radius,
@@ -577,6 +592,7 @@ class EmbeddedBackend:
                 searcher,
                 self.schema,
                 matching,
+                audience=query.audience,
                 cover=cover,
                 point=point,
                 radius_km=radius,

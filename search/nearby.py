@@ -21,23 +21,28 @@ Match = tuple[float, tantivy.DocAddress, float]
 FEW_CELLS = 16  # up to this many cells a union of term queries beats a term-set query
 
 
-def cells_query(schema: tantivy.Schema, cells: tuple[str, ...]) -> tantivy.Query:
-    """Documents in any of ``cells``."""
-    if len(cells) > FEW_CELLS:
-        return tantivy.Query.term_set_query(schema, "geo_cell", list(cells))
+def cell_term(audience: str, cell: str) -> str:
+    """How a cell is indexed for one audience: cells stand in for the audience filter, which
+    would otherwise be intersected with every cell's documents."""
+    return f"{audience}/{cell}"
+
+
+def cells_query(schema: tantivy.Schema, audience: str, cells: tuple[str, ...]) -> tantivy.Query:
+    """The audience's documents in any of ``cells``."""
+    terms = [cell_term(audience, c) for c in cells]
+    if len(terms) > FEW_CELLS:
+        return tantivy.Query.term_set_query(schema, "geo_cell", terms)
     return tantivy.Query.boolean_query(
-        [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "geo_cell", c)) for c in cells]
+        [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "geo_cell", t)) for t in terms]
     )
 
 
-def restrict(query: tantivy.Query, schema: tantivy.Schema, cells: tuple[str, ...]) -> tantivy.Query:
-    """``query`` limited to documents in ``cells`` (scores unchanged)."""
-    return tantivy.Query.boolean_query(
-        [
-            (tantivy.Occur.Must, query),
-            (tantivy.Occur.Must, tantivy.Query.const_score_query(cells_query(schema, cells), 0.0)),
-        ]
-    )
+def restrict(
+    query: tantivy.Query, schema: tantivy.Schema, audience: str, cells: tuple[str, ...]
+) -> tantivy.Query:
+    """``query`` limited to the audience's documents in ``cells`` (scores unchanged)."""
+    inside = tantivy.Query.const_score_query(cells_query(schema, audience, cells), 0.0)
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, inside)])
 
 
 def _collect(
@@ -86,6 +91,7 @@ def within(
     schema: tantivy.Schema,
     matching: tantivy.Query,
     *,
+    audience: str,
     cover: Cover,
     point: GeoPoint,
     radius_km: float,
@@ -94,11 +100,13 @@ def within(
     """Count and facet the matches within the circle ``cover`` covers."""
     edge: list[Match] = []
     if cover.edge:
-        found = _collect(searcher, restrict(matching, schema, cover.edge))
+        found = _collect(searcher, restrict(matching, schema, audience, cover.edge))
         edge = [m for m in measure(searcher, found, point) if m[2] <= radius_km]
     total, facets = 0, dict[str, dict[str, int]]()
     if cover.inside:
-        total, facets = aggregate_facets(searcher, restrict(matching, schema, cover.inside), codes)
+        total, facets = aggregate_facets(
+            searcher, restrict(matching, schema, audience, cover.inside), codes
+        )
     if edge:
         facets = merge_facets(facets, count_masks(searcher, [m[1] for m in edge], codes))
     return Within(total + len(edge), facets if total + len(edge) else {}, edge)
@@ -119,6 +127,7 @@ def nearest(
     schema: tantivy.Schema,
     matching: tantivy.Query,
     *,
+    audience: str,
     cover: Cover,
     point: GeoPoint,
     radius_km: float,
@@ -129,13 +138,13 @@ def nearest(
     if counted.total <= wanted or counted.total == len(counted.edge):
         found = list(counted.edge)
         if cover.inside and counted.total > len(counted.edge):
-            inside = _collect(searcher, restrict(matching, schema, cover.inside))
+            inside = _collect(searcher, restrict(matching, schema, audience, cover.inside))
             found += measure(searcher, inside, point)
         return sorted(found, key=by_distance)[:wanted]
     for level in range(_start_level(radius_km, counted.total, wanted), LEVELS[0] - 1, -1):
         around = block(point.lat, point.lon, level)
         found = measure(
-            searcher, _collect(searcher, restrict(matching, schema, around.cells)), point
+            searcher, _collect(searcher, restrict(matching, schema, audience, around.cells)), point
         )
         close = sum(1 for m in found if m[2] < around.clear_km and m[2] <= radius_km)
         if close >= wanted or around.clear_km > radius_km:
@@ -144,6 +153,6 @@ def nearest(
     found = list(counted.edge)
     if cover.inside:
         found += measure(
-            searcher, _collect(searcher, restrict(matching, schema, cover.inside)), point
+            searcher, _collect(searcher, restrict(matching, schema, audience, cover.inside)), point
         )
     return sorted(found, key=by_distance)[:wanted]
