@@ -148,3 +148,19 @@ def test_an_index_written_with_an_older_schema_is_rebuilt_from_the_database(
     page = service.search(SearchQuery(text="kompas", audience="public"))
     assert [h.ref for h in page.hits] == ["kompas"]
     assert not service.embedded.needs_rebuild()
+
+
+def test_a_radius_search_counts_only_what_the_audience_may_see(add_organizations, find):
+    add_organizations(
+        build_organization("open", "Open huis", lat=CENTRE.lat, lon=CENTRE.lon),
+        build_organization(
+            "members", "Besloten huis", lat=CENTRE.lat, lon=CENTRE.lon, visibility="network"
+        ),
+    )
+    public = find(near=CENTRE, radius_km=5, sort="distance", audience="public")
+    network = find(near=CENTRE, radius_km=5, sort="distance", audience="network")
+    assert refs(public) == ["open"]
+    assert public.total == 1
+    assert public.facets["country"] == {"BE": 1}
+    assert sorted(refs(network)) == ["members", "open"]
+    assert network.total == 2
