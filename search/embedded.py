@@ -699,7 +699,19 @@ class EmbeddedBackend:
         wanted: int,
         total: int,
     ) -> list[tuple[float, tantivy.DocAddress, float | None]]:
-        """The nearest ``wanted`` matches, growing a box around the point until it holds them."""
+        """The nearest ``wanted`` matches, growing a block of map cells (many matches) or a box
+        (a few) around the point until it holds them."""
+        assert query.near is not None
+        point = query.near
+        nearest = (
+            nearby.nearest_anywhere(
+                searcher, self.schema, final, audience=query.audience, point=point, wanted=wanted
+            )
+            if total > SMALL_RESULT and grid.supported(point.lat, point.lon, 1.0)
+            else None
+        )
+        if nearest is not None:
+            return list(nearest)
         radius = 25.0
         while True:
             boxed = self._combine(final, self._bbox(query, radius))

@@ -19,6 +19,7 @@ from search.query import GeoPoint
 # (score, address, distance in km)
 Match = tuple[float, tantivy.DocAddress, float]
 FEW_CELLS = 16  # up to this many cells a union of term queries beats a term-set query
+ANYWHERE_START = 13  # a first block of about 7 km across
 
 
 def cell_term(audience: str, cell: str) -> str:
@@ -156,3 +157,29 @@ def nearest(
             searcher, _collect(searcher, restrict(matching, schema, audience, cover.inside)), point
         )
     return sorted(found, key=by_distance)[:wanted]
+
+
+def nearest_anywhere(
+    searcher: tantivy.Searcher,
+    schema: tantivy.Schema,
+    matching: tantivy.Query,
+    *,
+    audience: str,
+    point: GeoPoint,
+    wanted: int,
+) -> list[Match] | None:
+    """The matches in a block of cells around ``point`` grown until at least ``wanted`` of them
+    are nearer than anything outside it, nearest first (the first ``wanted`` are the nearest
+    of all); None when even the largest block does not hold that many."""
+    level = ANYWHERE_START
+    while level >= LEVELS[0]:
+        around = block(point.lat, point.lon, level)
+        found = measure(
+            searcher, _collect(searcher, restrict(matching, schema, audience, around.cells)), point
+        )
+        close = sum(1 for m in found if m[2] < around.clear_km)
+        if close >= wanted:
+            return sorted(found, key=by_distance)
+        # far too few: skip a level (a block four times larger)
+        level -= 1 if close * 4 >= wanted else 2
+    return None

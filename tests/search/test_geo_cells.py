@@ -164,3 +164,38 @@ def test_a_radius_search_counts_only_what_the_audience_may_see(add_organizations
     assert public.facets["country"] == {"BE": 1}
     assert sorted(refs(network)) == ["members", "open"]
     assert network.total == 2
+
+
+@pytest.mark.parametrize("few", [False, True])
+def test_nearest_first_without_a_radius_then_the_unplaced(
+    add_organizations, find, monkeypatch, few
+):
+    import search.embedded
+
+    if not few:  # treat every result as large, as with thousands of matches
+        monkeypatch.setattr(search.embedded, "SMALL_RESULT", 5)
+    rng = random.Random(11)
+    placed = [
+        build_organization(
+            f"org-{i}",
+            f"Opvang {i}",
+            lat=CENTRE.lat + rng.uniform(-1.5, 1.5),
+            lon=CENTRE.lon + rng.uniform(-2.0, 2.0),
+        )
+        for i in range(40)
+    ]
+    unplaced = [build_organization("nowhere", "Opvang zonder adres")]
+    add_organizations(*placed, *unplaced)
+    expected = sorted(
+        (
+            haversine_km(CENTRE.lat, CENTRE.lon, o.locations[0].latitude, o.locations[0].longitude),
+            o.ref,
+        )
+        for o in placed
+    )
+    first = find("opvang", near=CENTRE, sort="distance", per_page=9)
+    second = find("opvang", near=CENTRE, sort="distance", per_page=9, page=2)
+    assert refs(first) + refs(second) == [ref for _, ref in expected[:18]]
+    last = find("opvang", near=CENTRE, sort="distance", per_page=9, page=5)
+    assert refs(last) == [ref for _, ref in expected[36:]] + ["nowhere"]
+    assert first.total == 41
