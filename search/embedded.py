@@ -325,10 +325,13 @@ class EmbeddedBackend:
             # One thread and a large budget write few segments (one for 100 000 organisations):
             # every term a query looks up is looked up once per segment.
             writer = index.writer(heap_size=400_000_000, num_threads=1)
-            count = 0
-            for document in documents:
+            # Documents go in in map order: an organisation's neighbours get nearby document
+            # numbers, so a query naming a town, or a radius, touches a few stretches of the
+            # index instead of all of it (tantivy evaluates unions window by window).
+            ordered = sorted(documents, key=lambda d: grid.curve_position(d["lat"], d["lon"]))
+            for document in ordered:
                 writer.add_document(_to_tantivy(document))
-                count += 1
+            count = len(ordered)
             writer.commit()
             writer.wait_merging_threads()
             index.reload()

@@ -54,6 +54,19 @@ def cells_of(lat: float, lon: float) -> list[str]:
     return found
 
 
+def curve_position(lat: float | None, lon: float | None) -> int:
+    """Where a point falls along a Z-order curve through the finest cells (places close on the
+    map are mostly close on the curve); unknown places after every known one."""
+    if lat is None or lon is None:
+        return 1 << (2 * FINEST)
+    dlat, dlon = _size(FINEST)
+    x, y = floor((lon + 180.0) / dlon), floor((lat + 90.0) / dlat)
+    position = 0
+    for bit in range(FINEST):
+        position |= ((x >> bit) & 1) << (2 * bit) | ((y >> bit) & 1) << (2 * bit + 1)
+    return position
+
+
 def _half_width(lat0: float, cos_lat0: float, h: float, lat: float) -> float:
     """Half the circle's width in longitude (degrees) at latitude ``lat``; -1 if it misses it.
 

@@ -199,3 +199,13 @@ def test_nearest_first_without_a_radius_then_the_unplaced(
     last = find("opvang", near=CENTRE, sort="distance", per_page=9, page=5)
     assert refs(last) == [ref for _, ref in expected[36:]] + ["nowhere"]
     assert first.total == 41
+
+
+def test_the_index_order_puts_neighbours_together_and_the_unplaced_last():
+    from search.grid import curve_position
+
+    town = curve_position(CENTRE.lat, CENTRE.lon)
+    next_door = curve_position(CENTRE.lat + 0.0001, CENTRE.lon + 0.0001)
+    far = curve_position(52.37, 4.89)
+    assert abs(town - next_door) < abs(town - far)
+    assert curve_position(None, None) > max(town, next_door, far)
