@@ -49,12 +49,11 @@ def restrict(
 def _collect(
     searcher: tantivy.Searcher, query: tantivy.Query
 ) -> list[tuple[float, tantivy.DocAddress]]:
-    return [
-        (float(score), address)
-        for score, address in searcher.search(
-            query, limit=max(1, searcher.num_docs), count=False
-        ).hits
-    ]
+    """Every match of ``query``, as (score, address)."""
+    hits: list[tuple[float, tantivy.DocAddress]] = searcher.search(
+        query, limit=max(1, searcher.num_docs), count=False
+    ).hits
+    return hits
 
 
 def measure(
