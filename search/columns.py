@@ -10,19 +10,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from math import asin, cos, radians, sin, sqrt
-from typing import Any
 
 import tantivy
 
 from search.query import FACET_FIELDS
 
 EARTH_RADIUS_KM = 6371.0088  # as search.places.haversine_km
-# Facets a document may have several codes of; their masks are also stored in chunks of
-# CHUNK_BITS codes (enough chunks for the 64 codes a mask holds) for tantivy to count.
-MULTI_VALUED = ("exploitation_form", "target_group", "service_type", "language")
-CHUNK_BITS = 12
-CHUNK = (1 << CHUNK_BITS) - 1
-MASK_CHUNKS = 6
+MASKED_CODES = 12  # facets of at most this many codes are aggregated by their bit masks
 
 
 def distances_km(
@@ -95,46 +89,33 @@ def count_masks(
     return facets
 
 
-def chunk_field(name: str, chunk: int) -> str:
-    """The fast field holding bits chunk*CHUNK_BITS.. of a facet's mask."""
-    return f"fx_{name}_{chunk}"
-
-
 def aggregate_facets(
     searcher: tantivy.Searcher, query: tantivy.Query, codes: dict[str, dict[str, int]]
 ) -> tuple[int, dict[str, dict[str, int]]]:
     """How many documents match ``query`` and their facet counts, both counted by tantivy.
 
-    A facet a document may have several codes of is counted by its bit mask, cut into chunks
-    of CHUNK_BITS codes: each chunk takes few distinct values, far cheaper to count than every
-    code of every document; each value is split into its codes here.
+    A facet of a few codes is counted by its bit masks (a handful of distinct values, much
+    cheaper to count than every code of every document), then each mask split here.
     """
-    spec: dict[str, Any] = {
-        name: {"terms": {"field": name, "size": 500}}
+    masked = {name for name, positions in codes.items() if len(positions) <= MASKED_CODES}
+    spec = {
+        name: {"terms": {"field": f"fx_{name}", "size": 1 << MASKED_CODES}}
+        if name in masked
+        else {"terms": {"field": name, "size": 500}}
         for name in (*FACET_FIELDS, "is_24_7", "cross_border")
-        if name not in MULTI_VALUED
     }
-    chunks = {
-        name: range(min(MASK_CHUNKS, -(-len(codes[name]) // CHUNK_BITS))) for name in MULTI_VALUED
-    }
-    for name, numbers in chunks.items():
-        for chunk in numbers:
-            spec[chunk_field(name, chunk)] = {
-                "terms": {"field": chunk_field(name, chunk), "size": 1 << CHUNK_BITS}
-            }
     result = searcher.aggregate(query, spec)
     facets: dict[str, dict[str, int]] = {}
-    for name in (*FACET_FIELDS, "is_24_7", "cross_border"):
-        if name not in MULTI_VALUED:
-            buckets = result.get(name, {}).get("buckets", [])
+    for name in spec:
+        buckets = result.get(name, {}).get("buckets", [])
+        if name not in masked:
             facets[name] = {str(b["key"]): int(b["doc_count"]) for b in buckets}
             continue
         split = _splitter(tuple(codes[name].items()))
         counts: dict[str, int] = {}
-        for chunk in chunks[name]:
-            for bucket in result.get(chunk_field(name, chunk), {}).get("buckets", []):
-                for code in split(int(bucket["key"]) << (chunk * CHUNK_BITS)):
-                    counts[code] = counts.get(code, 0) + int(bucket["doc_count"])
+        for bucket in buckets:
+            for code in split(int(bucket["key"])):
+                counts[code] = counts.get(code, 0) + int(bucket["doc_count"])
         facets[name] = counts
     # every document is either 24/7 or not
     return sum(facets["is_24_7"].values()), facets

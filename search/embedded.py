@@ -36,16 +36,7 @@ from search.analysis import (
 )
 from search.analysis import stemming_analyzer as stemmer
 from search.backend import SearchDocument
-from search.columns import (
-    CHUNK,
-    CHUNK_BITS,
-    MASK_CHUNKS,
-    MULTI_VALUED,
-    aggregate_facets,
-    chunk_field,
-    count_masks,
-    distances_km,
-)
+from search.columns import aggregate_facets, count_masks, distances_km
 from search.documents import payload
 from search.grid import cells_of
 from search.highlight import Highlighter
@@ -91,9 +82,6 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("forms", tokenizer_name="raw")
     for name in (*FACET_FIELDS, "flags"):
         builder.add_unsigned_field(f"fx_{name}", fast=True)
-    for name in MULTI_VALUED:
-        for chunk in range(MASK_CHUNKS):
-            builder.add_unsigned_field(chunk_field(name, chunk), fast=True)
     builder.add_bytes_field("payload", stored=True)
     return builder.build()
 
@@ -162,9 +150,6 @@ def _to_tantivy(document: SearchDocument) -> tantivy.Document:
         values = document[name] if isinstance(document[name], list) else [document[name]]
         mask = sum(1 << codes[name][v] for v in set(values) if v in codes[name])
         doc.add_unsigned(f"fx_{name}", mask)
-        if name in MULTI_VALUED:
-            for chunk in range(MASK_CHUNKS):
-                doc.add_unsigned(chunk_field(name, chunk), mask >> (chunk * CHUNK_BITS) & CHUNK)
     doc.add_unsigned("fx_flags", int(document["is_24_7"]) | int(document["cross_border"]) << 1)
     doc.add_text("name_sort", " ".join(folding_analyzer().analyze(document["name"])))
     if document.get("lat") is not None and document.get("lon") is not None:
