@@ -17,6 +17,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,7 @@ class EmbeddedBackend:
         self._vocabulary: dict[str, Vocabulary] = {}
         self._vocabulary_key: tuple[Any, ...] | None = None
         self._vocabulary_built = 0.0
+        self._helper: ThreadPoolExecutor | None = None
 
     # -- index files --------------------------------------------------------------------
 
@@ -244,6 +246,13 @@ class EmbeddedBackend:
         return (
             self._generation is not None and (self.path / self._generation / REBUILD_MARK).exists()
         )
+
+    def _aside(self) -> ThreadPoolExecutor:
+        """A thread for the part of a search tantivy can run while Python does the rest."""
+        with self._lock:
+            if self._helper is None:
+                self._helper = ThreadPoolExecutor(1, thread_name_prefix="liaison-search")
+            return self._helper
 
     def is_empty(self) -> bool:
         """True when no document has been indexed yet."""
@@ -328,7 +337,9 @@ class EmbeddedBackend:
             # Documents go in in map order: an organisation's neighbours get nearby document
             # numbers, so a query naming a town, or a radius, touches a few stretches of the
             # index instead of all of it (tantivy evaluates unions window by window).
-            ordered = sorted(documents, key=lambda d: grid.curve_position(d["lat"], d["lon"]))
+            ordered = sorted(
+                documents, key=lambda d: grid.curve_position(d.get("lat"), d.get("lon"))
+            )
             for document in ordered:
                 writer.add_document(_to_tantivy(document))
             count = len(ordered)
@@ -538,12 +549,20 @@ class EmbeddedBackend:
                 break
             current = current.relaxed()
         plan = current or plan
+        # Many matches: tantivy counts their facets on another thread while this one builds
+        # the page (tantivy lets go of the interpreter meanwhile).
+        counting = (
+            self._aside().submit(self._aggregate, searcher, final) if total > SMALL_RESULT else None
+        )
         hits = self._page(searcher, final, query, total, first.hits) if total else []
         highlighter = Highlighter(plan) if plan.words else None
         page_hits = build_hits(
             [(data, distance, score) for score, data, distance in hits], highlighter, query.locale
         )
-        facets = self._facets(searcher, final, total, first.hits) if total else {}
+        if counting is not None:
+            facets = counting.result()
+        else:
+            facets = self._facets(searcher, final, total, first.hits) if total else {}
         return self._result(query, page_hits, facets, total, started)
 
     def _search_within(
@@ -584,6 +603,7 @@ class EmbeddedBackend:
                 point=point,
                 radius_km=radius,
                 codes=facet_codes(),
+                aside=self._aside(),
             )
             relaxed = current.relaxed() if text is not None and not counted.total else None
             if relaxed is None:

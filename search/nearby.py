@@ -7,6 +7,7 @@ in a block of cells around the centre, grown until it is known to hold them.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from math import pi
 
@@ -96,19 +97,30 @@ def within(
     point: GeoPoint,
     radius_km: float,
     codes: dict[str, dict[str, int]],
+    aside: Executor | None = None,
 ) -> Within:
-    """Count and facet the matches within the circle ``cover`` covers."""
+    """Count and facet the matches within the circle ``cover`` covers.
+
+    With ``aside``, tantivy counts the inside cells on that executor's thread (it lets go of
+    the interpreter meanwhile) while the edge cells' matches are measured here.
+    """
+    counting: Future[tuple[int, dict[str, dict[str, int]]]] | None = None
+    if cover.inside:
+        inside = restrict(matching, schema, audience, cover.inside)
+        if aside is not None:
+            counting = aside.submit(aggregate_facets, searcher, inside, codes)
+        else:
+            counting = Future()
+            counting.set_result(aggregate_facets(searcher, inside, codes))
     edge: list[Match] = []
+    edge_facets: dict[str, dict[str, int]] = {}
     if cover.edge:
         found = _collect(searcher, restrict(matching, schema, audience, cover.edge))
         edge = [m for m in measure(searcher, found, point) if m[2] <= radius_km]
-    total, facets = 0, dict[str, dict[str, int]]()
-    if cover.inside:
-        total, facets = aggregate_facets(
-            searcher, restrict(matching, schema, audience, cover.inside), codes
-        )
-    if edge:
-        facets = merge_facets(facets, count_masks(searcher, [m[1] for m in edge], codes))
+        if edge:
+            edge_facets = count_masks(searcher, [m[1] for m in edge], codes)
+    total, facets = counting.result() if counting is not None else (0, {})
+    facets = merge_facets(facets, edge_facets)
     return Within(total + len(edge), facets if total + len(edge) else {}, edge)
 
 
