@@ -161,7 +161,7 @@ def nearest(
         close = sum(1 for m in found if m[2] < around.clear_km and m[2] <= radius_km)
         if close >= wanted or around.clear_km > radius_km:
             return sorted((m for m in found if m[2] <= radius_km), key=by_distance)[:wanted]
-    # even the largest block does not reach around the circle: measure all it holds
+    # no block settled it (a circle wider than the largest block): measure all it holds
     found = list(counted.edge)
     if cover.inside:
         found += measure(
@@ -191,6 +191,6 @@ def nearest_anywhere(
         close = sum(1 for m in found if m[2] < around.clear_km)
         if close >= wanted:
             return sorted(found, key=by_distance)
-        # far too few: skip a level (a block four times larger)
+        # far too few: skip a level (each level's block is four times larger)
         level -= 1 if close * 4 >= wanted else 2
     return None
