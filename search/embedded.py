@@ -254,6 +254,13 @@ class EmbeddedBackend:
                 self._helper = ThreadPoolExecutor(1, thread_name_prefix="liaison-search")
             return self._helper
 
+    def close(self) -> None:
+        """Stop the helper thread, if a search started it (a later search starts another)."""
+        with self._lock:
+            helper, self._helper = self._helper, None
+        if helper is not None:
+            helper.shutdown(wait=True)
+
     def is_empty(self) -> bool:
         """True when no document has been indexed yet."""
         return self.index().searcher().num_docs == 0

@@ -204,13 +204,15 @@ class SearchService:
         self._wake.set()
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the indexer thread after the drain it is doing (at app shutdown)."""
+        """Stop the indexer thread after the drain it is doing, and the embedded engine's
+        helper thread (at app shutdown)."""
         with self._worker_lock:
             self._closed = True
             worker = self._worker
         self._wake.set()
         if worker is not None:
             worker.join(timeout)
+        self.embedded.close()
 
     def _run(self) -> None:
         while True:

@@ -209,3 +209,16 @@ def test_the_index_order_puts_neighbours_together_and_the_unplaced_last():
     far = curve_position(52.37, 4.89)
     assert abs(town - next_door) < abs(town - far)
     assert curve_position(None, None) > max(town, next_door, far)
+
+
+def test_closing_the_service_stops_the_engines_helper_thread(
+    add_organizations, find, search_service
+):
+    import threading
+
+    add_organizations(build_organization("open", "Open huis", lat=CENTRE.lat, lon=CENTRE.lon))
+    assert refs(find(near=CENTRE, radius_km=5, sort="distance")) == ["open"]
+    helper = search_service.embedded._helper
+    assert helper is not None
+    search_service.close()
+    assert not any(t.name.startswith("liaison-search_") for t in threading.enumerate())
