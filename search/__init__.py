@@ -2,6 +2,7 @@
 
 ``query`` (SearchQuery, SearchPage) · ``backend`` (the SearchBackend contract) · ``documents``
 (what each audience may find) · ``analysis`` (folding, stemming, typos, synonyms) · ``embedded``
-(tantivy) · ``meili`` (Meilisearch) · ``service`` (engine choice, fallback, indexer) · ``http``,
+(tantivy; ``fields`` its index fields, ``grid`` and ``nearby`` map cells for searching within
+a radius) · ``meili`` (Meilisearch) · ``service`` (engine choice, fallback, indexer) · ``http``,
 ``cli``, ``jobs`` (interfaces).
 """
