@@ -483,7 +483,10 @@ class EmbeddedBackend:
         assert query.near is not None
         assert query.radius_km is not None
         point, radius = query.near, query.radius_km
-        if query.sort != "distance" or not grid.supported(point.lat, point.lon, radius):
+        # Without words every match scores the same, so best first is nearest first; with
+        # words, many matches tie and those must all be measured: the box does that in one go.
+        nearest_first = query.sort == "distance" or (query.sort == "relevance" and not plan.words)
+        if not nearest_first or not grid.supported(point.lat, point.lon, radius):
             return self._search_within_box(
                 searcher,
                 vocabulary=vocabulary,
@@ -544,9 +547,9 @@ class EmbeddedBackend:
         query: SearchQuery,
         started: float,
     ) -> SearchPage:
-        """A search within a radius sorted otherwise than by distance: matches in the
-        surrounding box are measured once, here, and hits, total and facet counts all come from
-        those inside the circle."""
+        """A search within a radius sorted by name or by relevance of words (or too wide for map
+        cells): matches in the surrounding box are measured once, here, and hits, total and
+        facet counts all come from those inside the circle."""
         assert query.near is not None
         assert query.radius_km is not None
         box = self._bbox(query, query.radius_km)

@@ -120,6 +120,10 @@ def test_nearest_first_pages_through_a_crowded_circle(add_organizations, find):
     second = find(near=CENTRE, radius_km=12, sort="distance", per_page=7, page=2)
     assert first.total == len(expected) > 14
     assert refs(first) + refs(second) == [ref for _, ref in expected[:14]]
+    # without words every match scores the same: best first is nearest first
+    by_relevance = find(near=CENTRE, radius_km=12, sort="relevance", per_page=7, page=2)
+    assert refs(by_relevance) == refs(second)
+    assert by_relevance.total == first.total
     with_text = find("opvang", near=CENTRE, radius_km=12, sort="distance", per_page=3)
     assert refs(with_text) == [ref for _, ref in expected[:3]]
     assert with_text.total == len(expected)
