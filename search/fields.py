@@ -8,7 +8,7 @@ forms written in its texts (found here once, so queries need no phrase queries f
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, lru_cache
 
 import tantivy
 
@@ -64,6 +64,12 @@ def register(index: tantivy.Index) -> None:
         index.register_tokenizer(f"liaison_stem_{lang}", stemmer(lang))
 
 
+@lru_cache(maxsize=8192)
+def _label_forms(label: str) -> frozenset[tuple[str, ...]]:
+    """The forms written in a keyword (keywords are taxonomy labels: the same few thousand)."""
+    return frozenset(forms_in(folding_analyzer().analyze(label)))
+
+
 def _add_text(doc: tantivy.Document, document: SearchDocument) -> None:
     """Names, places, keywords and descriptions, and the taxonomy forms written in them."""
     analyzer = folding_analyzer()
@@ -73,7 +79,7 @@ def _add_text(doc: tantivy.Document, document: SearchDocument) -> None:
             doc.add_text(field, value)
             doc.add_text("head", value)
             if field == "keywords":
-                forms |= forms_in(analyzer.analyze(value))
+                forms |= _label_forms(value)
     for lang, text in document["text"].items():
         if text:
             doc.add_text("body", text)
