@@ -188,7 +188,7 @@ def test_nearest_first_without_a_radius_then_the_unplaced(
         )
         for i in range(40)
     ]
-    unplaced = [build_organization("nowhere", "Opvang zonder adres")]
+    unplaced = [build_organization("nowhere", "Opvang zonder locatie")]
     add_organizations(*placed, *unplaced)
     expected = sorted(
         (
