@@ -77,6 +77,10 @@ class Settings:
     referral_ack_normal_working_days: int = 2  # a normal one within this (Mon-Fri, Brussels)
     referral_escalate_after_periods: int = 1  # escalate this many service levels after the reminder
     log_level: str = "INFO"
+    job_lease_seconds: int = 60  # a job claim or mail claim not renewed for this long is taken over
+    mail_retry_seconds: int = 60  # first back-off after a failed delivery; doubles each attempt
+    mail_max_attempts: int = 8  # after this many failed deliveries an e-mail is marked failed
+    mail_send_in_web: bool = True  # outside production the web process sends right after commit
 
     @property
     def production(self) -> bool:

@@ -73,7 +73,22 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(health)
     app.register_blueprint(privacy)
+    _init_mail_kicker(app, settings, database)
     return app
+
+
+def _init_mail_kicker(app: Flask, settings: Settings, database: Database) -> None:
+    """Outside production, send queued e-mail right after the commit that queued it."""
+    if settings.production or not settings.mail_send_in_web:
+        return
+    from sqlalchemy import event
+
+    from core.mail_outbox import MailKicker
+
+    kicker = MailKicker(settings, database)
+    event.listen(database.sessions, "after_commit", kicker.after_commit)
+    app.extensions["liaison.mail_kicker"] = kicker
+    app.extensions.setdefault("liaison.closers", []).append(kicker.close)
 
 
 def close_app(app: Flask) -> None:

@@ -105,35 +105,6 @@ def serve(obj: Context, host: str, port: int) -> None:
     run(obj.settings, host, port)
 
 
-@cli.command()
-@click.option("--once", is_flag=True, help="Run the current slot of every job, then exit.")
-@pass_context
-def jobs(obj: Context, once: bool) -> None:
-    """Run scheduled work (one process per host; several processes never run a slot twice)."""
-    import signal
-    import threading
-
-    from core.jobs import registered_jobs, run_slot, start_scheduler
-
-    settings = obj.settings
-    database = obj.database()
-    if once:
-        worker = f"once-{threading.get_native_id()}"
-        for job in registered_jobs():
-            ran = run_slot(job, settings, database, worker)
-            click.echo(f"{job.name}: {'ran' if ran else 'already claimed'}")
-        database.dispose()
-        return
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    scheduler = start_scheduler(settings, database)
-    click.echo("liaison jobs: running; stop with Ctrl-C or SIGTERM")
-    stop.wait()
-    scheduler.shutdown(wait=True)
-    database.dispose()
-
-
 def _register_groups() -> None:
     from accounts.cli import users
     from directory.cli import directory
@@ -144,6 +115,9 @@ def _register_groups() -> None:
     cli.add_command(directory)
     cli.add_command(search)
     cli.add_command(keys)
+    from core.jobs_cli import jobs
+
+    cli.add_command(jobs)
 
 
 _register_groups()

@@ -2,7 +2,7 @@
 
 Messages are built with ``email.message.EmailMessage`` whose header handling refuses CR/LF in
 header values, so no user-supplied text can add a header. Mail is sent after the commit of the
-work that caused it.
+work that caused it, through the outbox (``core.mail_outbox``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import smtplib
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -51,18 +53,30 @@ def build_message(settings: Settings, mail: Mail) -> EmailMessage:
     return message
 
 
+@contextmanager
+def open_smtp(settings: Settings) -> Iterator[smtplib.SMTP]:
+    """A connection to the configured SMTP server, logged in; raises OSError / SMTPException."""
+    host = settings.smtp_host or "127.0.0.1"
+    with smtplib.SMTP(host, settings.smtp_port, timeout=10) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls()
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password)
+        yield smtp
+
+
 def send(settings: Settings, mails: list[Mail]) -> int:
-    """Deliver the mails through the configured SMTP server; returns how many were sent."""
+    """Deliver the mails through the configured SMTP server at once; returns how many were sent.
+
+    Application e-mail goes through the outbox (``core.mail_outbox.enqueue``) instead, so that it
+    is sent after the commit, retried and never sent twice.
+    """
     if not mails:
         return 0
     messages = [build_message(settings, mail) for mail in mails]
     host = settings.smtp_host or "127.0.0.1"
     try:
-        with smtplib.SMTP(host, settings.smtp_port, timeout=10) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password)
+        with open_smtp(settings) as smtp:
             for message in messages:
                 smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as error:

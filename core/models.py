@@ -10,6 +10,7 @@ MODEL_MODULES = (
     "core.audit",
     "core.outbox",
     "core.jobs",
+    "core.mail_outbox",
     "accounts.models",
     "directory.models",
     "messaging.models",
