@@ -17,7 +17,8 @@ from accounts.mails import invitation_mail
 from accounts.models import Role, User
 from config import Settings
 from core.db import utcnow
-from core.mail import MailError, send
+from core.mail import MailError
+from core.mail_outbox import MailOutbox, enqueue, send_due
 
 
 @contextmanager
@@ -76,16 +77,40 @@ def invite(email: str, organization: str | None, role: str, mail: bool) -> None:
             )
         except AccountError as error:
             raise click.ClickException(error.message % error.values) from None
+        expires = invitation.expires_at.strftime("%Y-%m-%d %H:%M")
+        queued = False
+        if mail:
+            letter = invitation_mail(invitation.email, link, "The secretariat", expires)
+            try:
+                queued = enqueue(session, letter, f"invite:{invitation.id}")
+            except MailError as error:
+                click.echo(
+                    f"The e-mail cannot be sent ({error}); give the link yourself.", err=True
+                )
         session.commit()
-    expires = invitation.expires_at.strftime("%Y-%m-%d %H:%M")
+        sent = queued and _send_now(settings, f"invite:{invitation.id}")
     click.echo(f"Invitation for {invitation.email} ({role}), valid until {expires} UTC:")
     click.echo(link)
-    if mail:
-        try:
-            send(settings, [invitation_mail(invitation.email, link, "The secretariat", expires)])
-            click.echo("The link was also sent by e-mail.")
-        except MailError as error:
-            click.echo(f"The e-mail could not be sent ({error}); give the link yourself.", err=True)
+    if sent:
+        click.echo("The link was also sent by e-mail.")
+    elif queued:
+        click.echo(
+            "The e-mail could not be sent yet; `liaison jobs` retries it. "
+            "You may give the link yourself.",
+            err=True,
+        )
+
+
+def _send_now(settings: Settings, dedupe_key: str) -> bool:
+    """Send queued e-mail at once (a command has no jobs process behind it); True when the
+    SMTP server accepted the one named ``dedupe_key``."""
+    from core.cli import Context
+
+    database = click.get_current_context().ensure_object(Context).database()
+    send_due(settings, database)
+    with database.session() as session:
+        sent = session.scalar(select(MailOutbox.sent_at).where(MailOutbox.dedupe_key == dedupe_key))
+    return sent is not None
 
 
 @users.command("bootstrap")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +14,8 @@ from accounts import services
 from accounts.errors import AccountError, InvalidCode, PasswordRejected, TooManyAttempts
 from accounts.http_common import field, form_errors, safe_next, translated
 from accounts.models import User
-from config import Settings
 from core.db import utcnow
 from core.i18n import gettext
-from core.mail import Mail, MailError, send
 from core.web import db_session, settings
 
 log = logging.getLogger("liaison.accounts")
@@ -106,18 +103,6 @@ def logout() -> Any:
     return redirect(url_for("accounts.login", signed_out=1), code=303)
 
 
-def _send_later(config: Settings, mail: Mail) -> None:
-    """Send in the background so the response time does not tell whether a mail went out."""
-
-    def run() -> None:
-        try:
-            send(config, [mail])
-        except MailError:
-            log.warning("could not send a password-reset e-mail")
-
-    threading.Thread(target=run, name="reset-mail", daemon=True).start()
-
-
 def reset_request() -> Any:
     """Ask for a reset link; the answer is the same whether the account exists or not."""
     if request.method == "GET":
@@ -127,10 +112,9 @@ def reset_request() -> Any:
         errors = {"email": gettext("Enter a valid e-mail address.")}
         return render_template("accounts/reset_request.html", errors=errors, sent=False), 422
     db = db_session()
-    mail = services.request_reset(db, settings(), email)
+    # Known or not, the same path: at most a row in the mail outbox, sent after the commit.
+    services.request_reset(db, settings(), email)
     db.commit()
-    if mail is not None:
-        _send_later(settings(), mail)
     return render_template("accounts/reset_request.html", errors={}, sent=True)
 
 

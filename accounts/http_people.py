@@ -18,7 +18,8 @@ from accounts.http_common import ROLE_LABELS, field, form_errors, local_time, ro
 from accounts.mails import invitation_mail
 from accounts.models import Role, User, user_organization
 from core.i18n import gettext
-from core.mail import MailError, send
+from core.mail import MailError
+from core.mail_outbox import enqueue
 from core.web import db_session, settings
 from directory.models import Organization
 
@@ -103,14 +104,14 @@ def invite() -> Any:
         context = _people_context(form_errors(error, "email"))
         context["values"] = values
         return render_template("accounts/people.html", **context), 422
-    db.commit()
     expires = invitation.expires_at.strftime("%Y-%m-%d %H:%M")
     mail = invitation_mail(invitation.email, link, current_user.display_name, expires)
     mail_sent = True
     try:
-        send(settings(), [mail])
+        enqueue(db, mail, f"invite:{invitation.id}")  # sent after the commit, retried
     except MailError:
         mail_sent = False
+    db.commit()
     context = _people_context(new_link=link, new_email=invitation.email, mail_sent=mail_sent)
     return render_template("accounts/people.html", **context)
 

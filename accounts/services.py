@@ -1,6 +1,7 @@
 """Account changes: passwords and resets, recovery codes, disabling, and a person's sessions.
 
-Functions take the database session and flush; the caller commits, then sends any mail returned.
+Functions take the database session and flush; e-mail is queued in the mail outbox in the same
+transaction, and the caller commits.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from accounts.totp import accept_second_factor, accept_totp, new_recovery_codes
 from config import Settings
 from core import audit
 from core.db import utcnow
-from core.mail import Mail
+from core.mail import MailError
+from core.mail_outbox import enqueue
 
 RESET_LINK_MINUTES = 60
 RESETS_PER_WINDOW = 3  # at most this many reset mails per account per link lifetime
@@ -74,14 +76,17 @@ def change_password(
 
 def request_reset(
     session: Session, settings: Settings, email: str, now: datetime | None = None
-) -> Mail | None:
-    """A reset link by e-mail when the address has an active account; the caller says the same
-    thing either way and sends the mail (if any) after the commit."""
+) -> bool:
+    """Queue a reset link by e-mail when the address has an active account; True when queued.
+
+    Known and unknown addresses take the same path: nothing is sent inside the request (the mail
+    outbox sends after the commit), so the answer and its timing say nothing about the account.
+    """
     now = now or utcnow()
     token = new_token()  # made either way, so both paths do the same work
     user = find_user_by_email(session, email)
     if user is None or not user.is_active or user.totp_enrolled_at is None:
-        return None
+        return False
     recent = session.scalar(
         select(func.count())
         .select_from(PasswordReset)
@@ -91,7 +96,7 @@ def request_reset(
         )
     )
     if (recent or 0) >= RESETS_PER_WINDOW:
-        return None  # no flood of mails to one inbox; the earlier links still work
+        return False  # no flood of mails to one inbox; the earlier links still work
     session.add(
         PasswordReset(
             token_hash=token_hash(token),
@@ -101,7 +106,11 @@ def request_reset(
         )
     )
     session.flush()
-    return reset_mail(user.email, link(settings, f"/password-reset/{token}"), RESET_LINK_MINUTES)
+    mail = reset_mail(user.email, link(settings, f"/password-reset/{token}"), RESET_LINK_MINUTES)
+    try:
+        return enqueue(session, mail, f"reset:{token_hash(token)}")
+    except MailError:
+        return False  # an address that cannot be a header never gets mail
 
 
 def find_reset(session: Session, token: str, now: datetime | None = None) -> PasswordReset:

@@ -2,11 +2,11 @@
 overdue.
 
 ``verification-requests`` runs every hour: for each published organisation whose review day is
-within ``verification_lead_days``, it claims the (organisation, due day) request row, commits, then
-e-mails the link to the organisation's contact points; a failed delivery gives the claim back so a
-later run retries. The unique row makes it once per review period, whichever process or run gets
-there first. ``verification-overdue`` runs once a day (its job slot is the day): it marks overdue
-entries ``needs_review`` and e-mails the secretariat one digest.
+within ``verification_lead_days``, it claims the (organisation, due day) request row and queues
+the link's e-mail to the organisation's contact points in the mail outbox in the same transaction
+(the outbox retries until the SMTP server accepts it). The unique row makes it once per review
+period, whichever process or run gets there first. ``verification-overdue`` runs once a day: it
+marks overdue entries ``needs_review`` and queues the secretariat one digest for the day.
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
-
 from config import Settings
 from core.db import Database
 from core.jobs import Job
-from core.mail import Mail, MailError, send
+from core.mail import MailError
+from core.mail_outbox import enqueue
 from directory import verification
-from directory.models import Organization, VerificationRequest
+from directory.models import Organization
 from directory.upkeep_mails import overdue_digest, verification_mail
 
 log = logging.getLogger("liaison.directory.jobs")
@@ -65,26 +64,14 @@ def _ask(settings: Settings, database: Database, organization_id: str, now: date
             return False
         token = verification.sign_link(settings.secret_key, request)
         expires = request.expires_at.astimezone(verification.BRUSSELS).strftime("%Y-%m-%d %H:%M")
-        mails: list[Mail] = [
-            verification_mail(
-                person.email,
-                organization.name,
-                request.due_on,
-                _link(settings, f"/verify/{token}"),
-                expires,
-            )
-            for person in people
-        ]
-        request_id = request.id
+        link = _link(settings, f"/verify/{token}")
+        for person in people:
+            mail = verification_mail(person.email, organization.name, request.due_on, link, expires)
+            try:
+                enqueue(session, mail, f"verify:{request.id}:{person.email.strip().lower()}")
+            except MailError:
+                log.warning("verification e-mail for %s: unusable address", organization_id)
         session.commit()
-    try:
-        send(settings, mails)
-    except MailError:
-        log.warning("verification e-mail for %s not sent; it will be retried", organization_id)
-        with database.session() as session:
-            session.execute(delete(VerificationRequest).where(VerificationRequest.id == request_id))
-            session.commit()
-        return False
     return True
 
 
@@ -97,14 +84,15 @@ def flag_overdue(settings: Settings, database: Database, now: datetime) -> int:
             (o.name, verification.due_on(o), (today - verification.due_on(o)).days) for o in overdue
         ]
         recipients = [p.email for p in verification.secretariat_people(session)]
+        link = _link(settings, "/secretariat/verification")
+        for to in recipients if rows else []:
+            try:
+                enqueue(
+                    session, overdue_digest(to, rows, link), f"overdue:{today}:{to.strip().lower()}"
+                )
+            except MailError:
+                log.warning("the overdue digest could not be queued for an unusable address")
         session.commit()
-    if not rows or not recipients:
-        return len(rows)
-    link = _link(settings, "/secretariat/verification")
-    try:
-        send(settings, [overdue_digest(to, rows, link) for to in recipients])
-    except MailError:
-        log.warning("the overdue digest was not sent; the list is on the secretariat's page")
     return len(rows)
 
 

@@ -2,7 +2,8 @@
 the list of entries due or overdue for verification.
 
 Secretariat and admins only (403 for other roles; anonymous visitors are sent to sign in). The
-proposer is told of a decision by e-mail after the commit.
+proposer is told of a decision by an e-mail queued in the mail outbox in the decision's own
+transaction (sent after the commit, retried until the SMTP server accepts it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from accounts.http_common import secretariat_only
 from accounts.models import Role, User
 from core.db import utcnow
 from core.i18n import gettext
-from core.mail import MailError, send
+from core.mail import MailError
+from core.mail_outbox import enqueue
 from core.web import db_session, settings
 from directory import changes, forms, verification
 from directory.errors import InvalidDirectoryInput, OrganisationNotFound
@@ -135,12 +137,12 @@ def approve(request_id: str) -> Any:
     except InvalidDirectoryInput as error:
         session.rollback()
         return _review(_request(request_id), forms.error_texts(error.errors, gettext), status=422)
+    _tell_proposer(row)
     session.commit()
     flash(
         gettext("Approved and applied: %(count)s fields changed.", count=len(applied.fields)),
         "success",
     )
-    _tell_proposer(row)
     return redirect(url_for("upkeep_secretariat.queue"), code=303)
 
 
@@ -157,14 +159,14 @@ def reject(request_id: str) -> Any:
     except InvalidDirectoryInput as error:
         session.rollback()
         return _review(_request(request_id), forms.error_texts(error.errors, gettext), status=422)
+    _tell_proposer(row)
     session.commit()
     flash(gettext("Rejected; the proposer is told why."), "success")
-    _tell_proposer(row)
     return redirect(url_for("upkeep_secretariat.queue"), code=303)
 
 
 def _tell_proposer(row: ChangeRequest) -> None:
-    """E-mail the decision to the proposer (after the commit); a failure is flashed, not fatal."""
+    """Queue the decision's e-mail to the proposer in the decision's transaction."""
     session = db_session()
     proposer = session.get(User, row.proposer_id) if row.proposer_id else None
     organization = session.get(Organization, row.organization_id)
@@ -172,7 +174,11 @@ def _tell_proposer(row: ChangeRequest) -> None:
         return
     link = settings().base_url.rstrip("/") + url_for("upkeep.proposal", request_id=row.id)
     try:
-        send(settings(), [decision_mail(proposer.email, organization, row, link)])
+        enqueue(
+            session,
+            decision_mail(proposer.email, organization, row, link),
+            f"change-decision:{row.id}",
+        )
     except MailError:
         log.warning("could not e-mail the decision on change request %s", row.id)
         flash(

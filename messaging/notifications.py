@@ -1,8 +1,10 @@
 """Content-free e-mail notifications: at most one e-mail per person per batch window.
 
 The e-mail says how many new secure messages wait and links to the inbox; never the sender, their
-organisation, a subject, case data or TLP. Copies are marked as notified and committed before the
-e-mail goes out; if the SMTP server refuses, the marks are undone so the next batch retries.
+organisation, a subject, case data or TLP. Copies are marked as notified and the e-mail is queued
+in the mail outbox in the same transaction, keyed by the first copy (envelope, person) it tells
+of, so a notice is neither lost (the outbox retries until the SMTP server accepts it) nor sent
+twice.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from accounts.models import User
 from config import Settings
 from core.db import Database, utcnow
 from core.i18n import LOCALES, load_catalogues
-from core.mail import Mail, MailError, build_message, send
+from core.mail import Mail, MailError
+from core.mail_outbox import enqueue
 from messaging.models import Delivery, Envelope, NotificationState
 
 log = logging.getLogger("liaison.messaging.notifications")
@@ -42,6 +45,7 @@ class Notice:
     email: str
     locale: str
     count: int
+    first_envelope_id: str  # with the person, names the notice in the outbox: never queued twice
 
 
 def collect(session: Session, now: datetime, window: timedelta = BATCH_WINDOW) -> list[Notice]:
@@ -59,14 +63,16 @@ def collect(session: Session, now: datetime, window: timedelta = BATCH_WINDOW) -
         Envelope.expires_at > now,
     )
     counts = session.execute(
-        select(Delivery.recipient_id, func.count()).where(waiting).group_by(Delivery.recipient_id)
+        select(Delivery.recipient_id, func.count(), func.min(Delivery.envelope_id))
+        .where(waiting)
+        .group_by(Delivery.recipient_id)
     ).all()
     people = {
         user.id: user
-        for user in session.scalars(select(User).where(User.id.in_([r for r, _ in counts])))
+        for user in session.scalars(select(User).where(User.id.in_([r for r, _, _ in counts])))
     }
     notices = []
-    for recipient_id, count in counts:
+    for recipient_id, count, first in counts:
         user = people.get(recipient_id)
         session.execute(
             update(Delivery)
@@ -80,7 +86,7 @@ def collect(session: Session, now: datetime, window: timedelta = BATCH_WINDOW) -
             session.add(NotificationState(user_id=recipient_id, last_sent_at=now))
         else:
             state.last_sent_at = now
-        notices.append(Notice(user.id, user.email, user.locale or "", int(count)))
+        notices.append(Notice(user.id, user.email, user.locale or "", int(count), str(first)))
     session.flush()
     return notices
 
@@ -98,45 +104,26 @@ def compose(settings: Settings, notice: Notice, catalogues: dict[str, dict[str, 
     return Mail(to=notice.email, subject=translate(SUBJECT), body=body)
 
 
-def _undo(database: Database, notices: list[Notice], now: datetime) -> None:
-    ids = [notice.user_id for notice in notices]
-    with database.session() as session:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.recipient_id.in_(ids), Delivery.notified_at == now)
-            .values(notified_at=None)
-        )
-        session.execute(
-            update(NotificationState)
-            .where(NotificationState.user_id.in_(ids), NotificationState.last_sent_at == now)
-            .values(last_sent_at=now - BATCH_WINDOW)
-        )
-        session.commit()
-
-
 def send_notifications(
     settings: Settings, database: Database, _slot_start: datetime | None = None
 ) -> int:
-    """The batch job: mark and commit, then send; returns how many e-mails went out."""
+    """The batch job: mark copies notified and queue the e-mails in one transaction; returns how
+    many e-mails were queued (the outbox sends them)."""
     now = utcnow()
+    queued = 0
     with database.session() as session:
         notices = collect(session, now)
+        catalogues = load_catalogues() if notices else {}
+        for notice in notices:
+            try:
+                if enqueue(
+                    session,
+                    compose(settings, notice, catalogues),
+                    f"notify:{notice.first_envelope_id}:{notice.user_id}",
+                ):
+                    queued += 1
+            except MailError:
+                # An address with a line break cannot become a header; never retried.
+                log.warning("skipped a notification to user %s: unusable address", notice.user_id)
         session.commit()
-    if not notices:
-        return 0
-    catalogues = load_catalogues()
-    mails: list[Mail] = []
-    for notice in notices:
-        mail = compose(settings, notice, catalogues)
-        try:
-            build_message(settings, mail)
-        except MailError:
-            # An address with a line break cannot become a header; never retried.
-            log.warning("skipped a notification to user %s: unusable address", notice.user_id)
-            continue
-        mails.append(mail)
-    try:
-        return send(settings, mails)
-    except MailError:
-        _undo(database, notices, now)
-        return 0
+    return queued

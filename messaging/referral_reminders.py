@@ -5,8 +5,9 @@ A referral still ``sent`` past its ``ack_due_at`` gets one reminder to the recei
 organisation's contact points. When ``LIAISON_REFERRAL_ESCALATE_AFTER_PERIODS`` further
 service-level periods have passed, one escalation goes to the organisation's backup contact(s) and
 to the secretariat. Each step is claimed with a conditional UPDATE (``… WHERE reminded_at IS
-NULL``) and committed before any e-mail goes out, so two job processes never send a step twice;
-if the SMTP server refuses, the claims are undone and the next run retries.
+NULL``) in the transaction that queues its e-mails in the mail outbox (keyed by referral, step and
+address), so two job processes never send a step twice and the outbox retries until the SMTP
+server accepts each e-mail.
 
 The e-mails name no sender, no sending organisation and nothing of the case: only that a referral
 waits, with a link to /referrals, in the recipient's language.
@@ -18,14 +19,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from accounts.models import Role, User, user_organization
 from config import Settings
 from core.db import Database, utcnow
 from core.i18n import LOCALES, load_catalogues
-from core.mail import Mail, MailError, build_message, send
+from core.mail import Mail, MailError
+from core.mail_outbox import enqueue
 from directory.models import Contact
 from messaging.models import Referral, ReferralEvent
 from messaging.services.service_levels import escalation_due
@@ -171,54 +173,22 @@ def compose(settings: Settings, alert: Alert, catalogues: dict[str, dict[str, st
     return Mail(to=alert.email, subject=subject, body=body)
 
 
-def _undo(database: Database, alerts: list[Alert], now: datetime) -> None:
-    """Give back the claims of a run whose e-mails could not be sent, so the next run retries."""
-    with database.session() as session:
-        for step, column in (
-            ("reminded", Referral.reminded_at),
-            ("escalated", Referral.escalated_at),
-        ):
-            ids = sorted({a.referral_id for a in alerts if a.kind == step})
-            if not ids:
-                continue
-            session.execute(
-                update(Referral)
-                .where(Referral.id.in_(ids), column == now)
-                .values({column.key: None})
-                .execution_options(synchronize_session=False)
-            )
-            session.execute(
-                delete(ReferralEvent).where(
-                    ReferralEvent.referral_id.in_(ids),
-                    ReferralEvent.event == step,
-                    ReferralEvent.at == now,
-                )
-            )
-        session.commit()
-
-
 def remind_and_escalate(settings: Settings, database: Database, now: datetime) -> int:
-    """Claim and commit every step due at ``now``, then e-mail; returns how many e-mails went."""
+    """Claim every step due at ``now`` and queue its e-mails in one transaction; returns how many
+    e-mails were queued."""
+    queued = 0
     with database.session() as session:
         alerts = collect(session, settings, now)
+        catalogues = load_catalogues() if alerts else {}
+        for alert in alerts:
+            key = f"referral:{alert.referral_id}:{alert.kind}:{alert.email.strip().lower()}"
+            try:
+                if enqueue(session, compose(settings, alert, catalogues), key):
+                    queued += 1
+            except MailError:
+                log.warning("skipped a referral alert for %s: unusable address", alert.referral_id)
         session.commit()
-    if not alerts:
-        return 0
-    catalogues = load_catalogues()
-    mails: list[Mail] = []
-    for alert in alerts:
-        mail = compose(settings, alert, catalogues)
-        try:
-            build_message(settings, mail)
-        except MailError:
-            log.warning("skipped a referral alert for %s: unusable address", alert.referral_id)
-            continue
-        mails.append(mail)
-    try:
-        return send(settings, mails)
-    except MailError:
-        _undo(database, alerts, now)
-        return 0
+    return queued
 
 
 def referral_service_levels(settings: Settings, database: Database, slot_start: datetime) -> int:

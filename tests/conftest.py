@@ -86,6 +86,8 @@ def settings(tmp_path: Path, database_template: str) -> Settings:
         secret_key=secrets.token_urlsafe(48),
         mail_sink=False,
         run_scheduler=False,
+        # tests send queued e-mail themselves (send_due) unless they ask for the after-commit kick
+        mail_send_in_web=False,
         # a closed port: a test that forgets its own SMTP server never reaches a developer's sink
         smtp_host="127.0.0.1",
         smtp_port=free_port(),

@@ -60,11 +60,11 @@ def inbox(settings):
 
 @pytest.fixture
 def mail_app(inbox):
-    """The app sending its mail to the test SMTP server."""
+    """The app sending its mail to the test SMTP server right after each commit."""
     from core.app import close_app, create_app
 
     mail_settings, handler = inbox
-    application = create_app(mail_settings)
+    application = create_app(mail_settings.replace(mail_send_in_web=True))
     application.config["TESTING"] = True
     yield application, handler
     close_app(application)

@@ -109,3 +109,30 @@ def test_reset_mails_to_one_address_are_limited(mail_app, enrolled, db_session):
         assert _request(client, user.email).status_code == 200
     inbox.wait_for(5, timeout=1.5)
     assert len(inbox.messages) == 3
+
+
+def test_a_reset_request_never_talks_to_the_smtp_server_inside_the_request(
+    inbox, enrolled, db_session
+):
+    from core.app import close_app, create_app
+    from core.mail_outbox import MailOutbox, send_due
+
+    mail_settings, handler = inbox
+    # No after-commit sender: whatever reaches the SMTP server now was sent by the request itself.
+    app = create_app(mail_settings.replace(mail_send_in_web=False))
+    try:
+        user = enrolled()
+        client = app.test_client()
+        for address in (user.email, "nobody-here@example.org"):
+            assert _request(client, address).status_code == 200
+
+        assert handler.messages == []  # neither the known nor the unknown address sent anything
+        queued = db_session.query(MailOutbox).all()
+        assert [row.recipient for row in queued] == [user.email]
+        assert queued[0].sent_at is None
+
+        assert send_due(mail_settings, app.extensions["liaison.db"]) == 1
+        assert [m["to"] for m in handler.wait_for(1)] == [[user.email]]
+        assert "/password-reset/" in handler.messages[0]["body"]
+    finally:
+        close_app(app)

@@ -43,7 +43,10 @@ def settings(settings, smtp):
     """The test settings, sending mail to the test SMTP server."""
     port, _handler = smtp
     return settings.replace(
-        smtp_host="127.0.0.1", smtp_port=port, base_url="https://liaison.example.org"
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        base_url="https://liaison.example.org",
+        mail_send_in_web=True,  # queued e-mail goes out right after each commit
     )
 
 

@@ -31,7 +31,10 @@ def smtp():
 @pytest.fixture
 def settings(settings, smtp):
     return settings.replace(
-        smtp_host="127.0.0.1", smtp_port=smtp[0], base_url="https://liaison.example.org"
+        smtp_host="127.0.0.1",
+        smtp_port=smtp[0],
+        base_url="https://liaison.example.org",
+        mail_send_in_web=True,  # queued e-mail goes out right after each commit
     )
 
 

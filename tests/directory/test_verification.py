@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from accounts.models import Role
 from core.audit import AuditEntry
-from core.db import utcnow
+from core.db import Database, utcnow
 from core.jobs import run_slot
+from core.mail_outbox import send_due
 from directory import services, verification
 from directory.jobs import JOBS, flag_overdue, send_verification_requests
 from directory.models import Address, ChangeRequest, Location, Organization, VerificationRequest
@@ -42,7 +43,10 @@ def smtp():
 def settings(settings, smtp):
     """The test settings, sending mail to the test SMTP server."""
     return settings.replace(
-        smtp_host="127.0.0.1", smtp_port=smtp[0], base_url="https://liaison.example.org"
+        smtp_host="127.0.0.1",
+        smtp_port=smtp[0],
+        base_url="https://liaison.example.org",
+        mail_send_in_web=True,  # queued e-mail goes out right after each commit
     )
 
 
@@ -168,12 +172,21 @@ def test_an_organisation_without_contact_points_is_left_unclaimed_until_one_join
     assert len(inbox.wait_for(1)) == 1
 
 
-def test_a_failed_delivery_gives_the_claim_back_for_the_next_run(
-    settings, database, people, orgs, db_session
+def test_a_failed_delivery_keeps_the_emails_queued_until_the_server_answers(
+    settings, database, inbox, people, orgs, db_session
 ):
-    unreachable = settings.replace(smtp_port=free_port())
-    assert send_verification_requests(unreachable, database, NOW) == 0
-    assert db_session.scalars(select(VerificationRequest)).all() == []
+    unreachable = settings.replace(smtp_port=free_port(), mail_retry_seconds=0)
+    job_database = Database(settings.database_url)  # a jobs process: no after-commit sender
+    try:
+        assert send_verification_requests(unreachable, job_database, NOW) == 1
+        assert send_due(unreachable, job_database) == 0
+        assert inbox.messages == []
+        assert len(db_session.scalars(select(VerificationRequest)).all()) == 1
+        assert send_verification_requests(settings, job_database, NOW) == 0  # not asked twice
+        assert send_due(settings, job_database) == 2
+    finally:
+        job_database.dispose()
+    assert len(inbox.wait_for(2)) == 2
 
 
 # -- the link -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from accounts.models import User
+from core.mail_outbox import MailOutbox, send_due
 from messaging.notifications import send_notifications
 from tests.messaging.conftest import sealed
 
@@ -59,6 +60,13 @@ def smtp(settings):
         controller.stop()
 
 
+def notify(mail_settings, database) -> int:
+    """The notification job, then the outbox sender; returns how many notices were queued."""
+    queued = send_notifications(mail_settings, database)
+    send_due(mail_settings, database)
+    return queued
+
+
 def _by_recipient(inbox: Inbox) -> dict[str, list]:
     out: dict[str, list] = {}
     for recipients, message in inbox.messages:
@@ -75,9 +83,9 @@ def test_one_content_free_email_per_recipient_per_batch(app, smtp, make_person):
     anna.post("/api/v1/messages", json=sealed(anna, chloe, text=MARKER))
     database = app.extensions["liaison.db"]
 
-    sent = send_notifications(mail_settings, database)
+    sent = notify(mail_settings, database)
     inbox.wait_for(2)
-    again = send_notifications(mail_settings, database)
+    again = notify(mail_settings, database)
 
     assert (sent, again) == (2, 0)
     received = _by_recipient(inbox)
@@ -106,10 +114,10 @@ def test_messages_arriving_after_a_batch_are_told_in_the_next_window(app, smtp, 
     anna, bram = make_person(), make_person()
     database = app.extensions["liaison.db"]
     anna.post("/api/v1/messages", json=sealed(anna, bram))
-    send_notifications(mail_settings, database)
+    notify(mail_settings, database)
     anna.post("/api/v1/messages", json=sealed(anna, bram))
 
-    within_window = send_notifications(mail_settings, database)
+    within_window = notify(mail_settings, database)
 
     assert within_window == 0  # at most one e-mail per person per batch window
     inbox.wait_for(1)
@@ -122,7 +130,7 @@ def test_nothing_is_sent_for_messages_already_fetched_or_receipts(app, smtp, mak
     message_id = anna.post("/api/v1/messages", json=sealed(anna, bram)).get_json()["id"]
     bram.post(f"/api/v1/messages/{message_id}/ack")
 
-    assert send_notifications(mail_settings, app.extensions["liaison.db"]) == 0
+    assert notify(mail_settings, app.extensions["liaison.db"]) == 0
     assert inbox.messages == []
 
 
@@ -133,7 +141,7 @@ def test_the_email_is_in_the_recipients_language(app, smtp, make_person, db_sess
     db_session.commit()
     anna.post("/api/v1/messages", json=sealed(anna, bram))
 
-    send_notifications(mail_settings, app.extensions["liaison.db"])
+    notify(mail_settings, app.extensions["liaison.db"])
     inbox.wait_for(1)
 
     message = inbox.messages[0][1]
@@ -148,7 +156,7 @@ def test_a_line_break_in_an_address_cannot_add_a_header(app, smtp, make_person, 
     db_session.commit()
     anna.post("/api/v1/messages", json=sealed(anna, bram, carl))
 
-    sent = send_notifications(mail_settings, app.extensions["liaison.db"])
+    sent = notify(mail_settings, app.extensions["liaison.db"])
     inbox.wait_for(1)
 
     assert sent == 1
@@ -157,16 +165,43 @@ def test_a_line_break_in_an_address_cannot_add_a_header(app, smtp, make_person, 
     assert all("spy@evil.example" not in message.as_string() for _, message in inbox.messages)
 
 
-def test_when_the_smtp_server_is_down_the_next_batch_retries(app, settings, smtp, make_person):
+def test_when_the_smtp_server_is_down_the_notice_waits_and_is_sent_once(
+    app, settings, smtp, make_person, db_session
+):
     mail_settings, inbox = smtp
     anna, bram = make_person(), make_person()
     anna.post("/api/v1/messages", json=sealed(anna, bram))
     database = app.extensions["liaison.db"]
-    down = settings.replace(smtp_host="127.0.0.1", smtp_port=free_port())
+    down = settings.replace(smtp_host="127.0.0.1", smtp_port=free_port(), mail_retry_seconds=0)
 
-    failed = send_notifications(down, database)
-    retried = send_notifications(mail_settings, database)
+    queued = send_notifications(down, database)
+    assert send_due(down, database) == 0  # refused: the notice stays queued, not lost
+    assert send_notifications(mail_settings, database) == 0  # not queued a second time
+    assert send_due(mail_settings, database) == 1
     inbox.wait_for(1)
 
-    assert (failed, retried) == (0, 1)
+    assert queued == 1
+    assert len(inbox.messages) == 1
+    row = db_session.query(MailOutbox).one()
+    assert row.attempts == 1
+    assert row.sent_at is not None
+
+
+def test_a_notice_is_queued_with_the_copies_it_tells_of_so_a_rerun_queues_nothing(
+    app, smtp, make_person, db_session
+):
+    mail_settings, inbox = smtp
+    anna, bram = make_person(), make_person()
+    anna.post("/api/v1/messages", json=sealed(anna, bram))
+    database = app.extensions["liaison.db"]
+
+    assert send_notifications(mail_settings, database) == 1
+    assert inbox.messages == []  # queued, not yet sent
+    row = db_session.query(MailOutbox).one()
+    assert row.recipient == bram.user.email
+    assert row.dedupe_key.startswith("notify:")
+    assert send_notifications(mail_settings, database) == 0
+    assert send_due(mail_settings, database) == 1
+    assert send_due(mail_settings, database) == 0
+    inbox.wait_for(1)
     assert len(inbox.messages) == 1

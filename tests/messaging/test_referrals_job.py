@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from accounts.models import Role
+from core.mail_outbox import send_due
 from directory.models import Contact
 from messaging.jobs import JOBS
 from messaging.models import Referral
@@ -63,7 +64,9 @@ def test_an_unacknowledged_high_urgency_referral_is_reminded_then_escalated_once
     sent_at = db_session.get(Referral, referral_id).sent_at
 
     def run(hours: float) -> int:
-        return remind_and_escalate(settings, database, sent_at + timedelta(hours=hours))
+        queued = remind_and_escalate(settings, database, sent_at + timedelta(hours=hours))
+        send_due(settings, database)
+        return queued
 
     assert run(3.9) == 0  # within the service level
     assert run(4.1) == 2  # reminder: the two contact points of B
@@ -143,24 +146,28 @@ def test_concurrent_job_runs_send_each_step_once(network, smtp, app, db_session)
         sent = list(pool.map(run, range(3)))
 
     assert sum(sent) == 2
+    assert send_due(settings, database) == 2
     inbox.wait_for(2)
     assert len(inbox.messages) == 2
 
 
-def test_a_refused_smtp_server_gives_the_step_back_for_the_next_run(
+def test_a_refused_smtp_server_keeps_the_steps_emails_queued_until_it_answers(
     network, smtp, settings, app, db_session
 ):
-    working, _inbox = smtp
+    working, inbox = smtp
     referral_id = network.send("high")
     sent_at = db_session.get(Referral, referral_id).sent_at
     database = app.extensions["liaison.db"]
     later = sent_at + timedelta(hours=5)
+    closed = settings.replace(mail_retry_seconds=0)  # the test settings' closed port
 
-    assert remind_and_escalate(settings, database, later) == 0  # the test settings' closed port
-    db_session.expire_all()
-    assert db_session.get(Referral, referral_id).reminded_at is None
-
-    assert remind_and_escalate(working, database, later + timedelta(minutes=5)) == 2
+    assert remind_and_escalate(closed, database, later) == 2
+    assert send_due(closed, database) == 0
+    assert inbox.messages == []
+    assert remind_and_escalate(working, database, later + timedelta(minutes=5)) == 0  # claimed
+    assert send_due(working, database) == 2
+    inbox.wait_for(2)
+    assert len(inbox.messages) == 2
     history = network.intake.get(f"/api/v1/referrals/{referral_id}").get_json()["events"]
     assert [e["event"] for e in history] == ["sent", "reminded"]
 
