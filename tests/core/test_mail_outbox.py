@@ -102,7 +102,8 @@ def test_failures_back_off_exponentially_then_the_mail_is_marked_failed(
     row = db_session.query(MailOutbox).one()
     assert waits[:2] == [1, 2]  # one minute, then two
     assert row.attempts == 3
-    assert row.failed_at is not None and row.sent_at is None
+    assert row.failed_at is not None
+    assert row.sent_at is None
     assert row.last_error
     assert "gave up on e-mail" in caplog.text
     assert outbox_depth(db_session) == 0  # given up on: no longer waiting
@@ -116,13 +117,12 @@ def test_a_refused_recipient_fails_alone_and_the_others_are_sent(smtp, database,
 
     assert sorted(inbox.received) == ["ana@example.org", "bob@example.org"]
     refused = db_session.query(MailOutbox).filter_by(recipient="refused@example.org").one()
-    assert refused.sent_at is None and refused.attempts == 1
+    assert refused.sent_at is None
+    assert refused.attempts == 1
     assert "550" in refused.last_error
 
 
-def test_a_claim_left_by_a_dead_process_is_taken_over_after_its_lease(
-    smtp, database, db_session
-):
+def test_a_claim_left_by_a_dead_process_is_taken_over_after_its_lease(smtp, database, db_session):
     mail_settings, inbox = smtp
     _queue(database, "ana@example.org", "bob@example.org")
     db_session.execute(
