@@ -103,7 +103,7 @@ def print_status(statuses: list[JobStatus], now: datetime) -> None:
                 click.echo(
                     f"    interrupted: {_slot(run)} on {run.claimed_by} started "
                     f"{_when(run.started_at)}, lease expired {_when(run.lease_until)} "
-                    "without finishing (the process died); it is run again"
+                    "without finishing (the process died); the next run picks its work up"
                 )
             else:
                 click.echo(
