@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import smtplib
-import socket
 import threading
 import time
 import uuid
@@ -29,6 +27,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from config import Settings
 from core.db import Base, Database, UTCDateTime, utcnow
+from core.jobs import worker_name
 from core.mail import Mail, MailError, build_message, open_smtp
 
 log = logging.getLogger("liaison.mail.outbox")
@@ -183,9 +182,10 @@ def _mark_failed(
         session.commit()
 
 
-def worker_name() -> str:
-    """``pid@host`` of this process, the owner written on its claims."""
-    return f"{os.getpid()}@{socket.gethostname()}"
+def message_id(row: MailOutbox) -> str:
+    """A stable Message-ID per queued e-mail: a resend after a cut connection carries the same."""
+    digest = hashlib.sha256(row.dedupe_key.encode()).hexdigest()[:20]
+    return f"<outbox-{row.id}.{digest}@liaison.invalid>"
 
 
 def send_due(settings: Settings, database: Database, owner: str | None = None) -> int:
@@ -215,7 +215,7 @@ def _send_batch(
             for row in rows:
                 try:
                     message = build_message(settings, Mail(row.recipient, row.subject, row.body))
-                    message["Message-ID"] = f"<outbox-{row.id}-{row.dedupe_key[:40]}@liaison>"
+                    message["Message-ID"] = message_id(row)
                     smtp.send_message(message)
                 except (MailError, smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
                     # This one message was refused; the connection still serves the others.

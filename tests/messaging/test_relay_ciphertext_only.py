@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from client.blobs import encrypt_file
 from client.messages import seal
+from core.mail_outbox import send_due
 from core.models import import_all_models
 from messaging.notifications import send_notifications
 from tests.messaging.conftest import body
@@ -72,6 +73,7 @@ def test_a_marker_in_subject_body_and_attachment_appears_nowhere_on_the_server(
     )
     listed = bram.get("/api/v1/messages").get_data(as_text=True)
     send_notifications(mail_settings, app.extensions["liaison.db"])
+    send_due(mail_settings, app.extensions["liaison.db"])
     inbox.wait_for(1)
 
     assert MARKER not in _database_dump(db_session)
