@@ -12,10 +12,10 @@ from sqlalchemy import func, select, update
 
 from client.blobs import decrypt_to_file, encrypt_file
 from client.messages import seal
-from core.db import utcnow
+from core.db import Database, utcnow
 from messaging.errors import TooLarge
 from messaging.jobs import purge_blobs
-from messaging.models import Blob
+from messaging.models import Blob, BlobChunk
 from messaging.services.blobs import CHUNK, receive_blob
 from tests.messaging.conftest import body, sealed
 
@@ -28,9 +28,23 @@ def upload(person, data: bytes, blob_id: str | None = None, **kwargs):
     return blob_id, response
 
 
+@pytest.fixture(params=["filesystem", "database"])
+def settings(settings, request):
+    """Every test here runs against both blob stores (on SQLite and on PostgreSQL)."""
+    return settings.replace(blob_store=request.param)
+
+
 def files_under(settings) -> list:
+    """What the blob stores hold: files under the data dir, and chunk rows in the database."""
     root = settings.data_dir / "blobs"
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    files = [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            chunks = session.scalars(select(BlobChunk.blob_id).distinct()).all()
+    finally:
+        database.dispose()
+    return files + list(chunks)
 
 
 def test_an_attachment_travels_from_sender_to_recipient_and_decrypts(
@@ -86,7 +100,7 @@ def test_a_blob_at_the_limit_is_accepted(app, make_person, settings):
     assert response.get_json()["size"] == 100_000
 
 
-def test_the_upload_is_read_in_bounded_chunks(make_person, settings, db_session):
+def test_the_upload_is_read_in_bounded_chunks(app, make_person, settings, db_session):
     anna = make_person()
     reads: list[int] = []
 
@@ -98,6 +112,7 @@ def test_the_upload_is_read_in_bounded_chunks(make_person, settings, db_session)
     blob = receive_blob(
         db_session,
         settings,
+        app.extensions["liaison.db"],
         anna.id,
         str(uuid.uuid4()),
         Source(b"a" * (5 * CHUNK + 7)),
@@ -109,7 +124,7 @@ def test_the_upload_is_read_in_bounded_chunks(make_person, settings, db_session)
     assert all(0 < size <= CHUNK for size in reads)
 
 
-def test_a_failing_stream_leaves_no_partial_file(make_person, settings, db_session):
+def test_a_failing_stream_leaves_no_partial_file(app, make_person, settings, db_session):
     anna = make_person()
 
     class Broken(io.BytesIO):
@@ -122,6 +137,7 @@ def test_a_failing_stream_leaves_no_partial_file(make_person, settings, db_sessi
         receive_blob(
             db_session,
             settings,
+            app.extensions["liaison.db"],
             anna.id,
             str(uuid.uuid4()),
             Broken(b"b" * 4 * CHUNK),
@@ -131,6 +147,7 @@ def test_a_failing_stream_leaves_no_partial_file(make_person, settings, db_sessi
         receive_blob(
             db_session,
             settings.replace(blob_max_bytes=10),
+            app.extensions["liaison.db"],
             anna.id,
             str(uuid.uuid4()),
             io.BytesIO(b"c" * 11),

@@ -1,0 +1,96 @@
+"""The database blob store: each blob as 1 MiB rows of ``blob_chunk``.
+
+Chosen whenever the database is PostgreSQL, so that every web host reads what any host received
+without a shared disk, and a backup of the database holds the attachments too. An upload is
+inserted one chunk at a time while the request stream is read, in the request's transaction (a
+refused or interrupted upload is rolled back whole); a download fetches one chunk per query, on a
+connection of its own that is returned to the pool between chunks, so neither direction ever
+holds more than a chunk in memory nor a connection while waiting on a slow reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import delete, exists, insert, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from core.db import Database
+from messaging.blobstore import READ, StorageFull, is_storage_full
+from messaging.errors import TooLarge
+from messaging.models import Blob, BlobChunk
+
+CHUNK = 1024 * 1024
+
+
+class BlobMissing(Exception):
+    """A chunk of a recorded blob is absent (the store was tampered with)."""
+
+
+class DatabaseStore:
+    """Blobs as rows: N hosts, one database, no shared disk."""
+
+    name = "database"
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def write(
+        self, session: Session, blob_id: str, stream: IO[bytes], max_bytes: int
+    ) -> tuple[str, int]:
+        """Insert the stream as chunks in the caller's transaction."""
+        size, seq = 0, 0
+        pending = bytearray()
+        try:
+            while piece := stream.read(READ):
+                size += len(piece)
+                if size > max_bytes:
+                    raise TooLarge(f"attachments are limited to {max_bytes} bytes")
+                pending += piece
+                if len(pending) >= CHUNK:
+                    self._insert(session, blob_id, seq, bytes(pending[:CHUNK]))
+                    del pending[:CHUNK]
+                    seq += 1
+            if pending or seq == 0:
+                self._insert(session, blob_id, seq, bytes(pending))
+        except DBAPIError as error:
+            session.rollback()  # the transaction is broken: nothing of it can be kept
+            if is_storage_full(error):
+                raise StorageFull() from error
+            raise
+        except BaseException:
+            session.execute(delete(BlobChunk).where(BlobChunk.blob_id == blob_id))
+            raise
+        return "", size
+
+    @staticmethod
+    def _insert(session: Session, blob_id: str, seq: int, data: bytes) -> None:
+        session.execute(insert(BlobChunk), {"blob_id": blob_id, "seq": seq, "data": data})
+
+    def chunks(self, blob: Blob) -> Iterator[bytes]:
+        """The blob's chunks in order, each fetched when the previous one has been sent."""
+        count = max(1, -(-blob.size // CHUNK))
+        query = select(BlobChunk.data).where(BlobChunk.blob_id == blob.id)
+        for seq in range(count):
+            with self.database.engine.connect() as connection:
+                data = connection.scalar(query.where(BlobChunk.seq == seq))
+            if data is None:
+                raise BlobMissing(f"chunk {seq} of blob {blob.id} is missing")
+            yield bytes(data)
+
+    def discard(self, location: str) -> None:
+        """Nothing to do: the chunks went with the rolled-back transaction."""
+
+    def remove(self, session: Session, blob: Blob) -> list[Path]:
+        """Delete the blob's chunks in the caller's transaction."""
+        session.execute(delete(BlobChunk).where(BlobChunk.blob_id == blob.id))
+        return []
+
+    def purge_stale(self, session: Session, older_than: float) -> list[Path]:
+        """Chunks no blob row of this store names (committed leftovers of a manual repair)."""
+        named = exists().where(Blob.id == BlobChunk.blob_id, Blob.store == self.name)
+        session.execute(delete(BlobChunk).where(~named))
+        return []
