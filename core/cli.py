@@ -137,6 +137,7 @@ def jobs(obj: Context, once: bool) -> None:
 def _register_groups() -> None:
     from accounts.cli import users
     from directory.cli import directory
+    from messaging.blob_cli import blobs
     from messaging.cli import keys
     from search.cli import search
 
@@ -144,6 +145,7 @@ def _register_groups() -> None:
     cli.add_command(directory)
     cli.add_command(search)
     cli.add_command(keys)
+    cli.add_command(blobs)
 
 
 _register_groups()

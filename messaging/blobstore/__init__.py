@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Protocol
+from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -54,6 +54,14 @@ def is_storage_full(error: BaseException) -> bool:
     return False
 
 
+class Readable(Protocol):
+    """What a store reads an upload from: a request stream, a file, another store's chunks."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """At most ``size`` bytes; b"" at the end."""
+        ...
+
+
 class BlobStore(Protocol):
     """The contract of a blob store.
 
@@ -69,7 +77,7 @@ class BlobStore(Protocol):
     name: str
 
     def write(
-        self, session: Session, blob_id: str, stream: IO[bytes], max_bytes: int
+        self, session: Session, blob_id: str, stream: Readable, max_bytes: int
     ) -> tuple[str, int]:
         """Store the stream as blob ``blob_id``; returns (location, size)."""
         ...

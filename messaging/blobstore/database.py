@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 from sqlalchemy import Connection, delete, exists, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from messaging.blobstore import READ, StorageFull, is_storage_full
+from messaging.blobstore import READ, Readable, StorageFull, is_storage_full
 from messaging.errors import TooLarge
 from messaging.models import Blob, BlobChunk
 
@@ -58,7 +57,7 @@ class DatabaseStore:
         self.database = database
 
     def write(
-        self, session: Session, blob_id: str, stream: IO[bytes], max_bytes: int
+        self, session: Session, blob_id: str, stream: Readable, max_bytes: int
     ) -> tuple[str, int]:
         """Insert the stream as chunks in the caller's transaction."""
         size, seq = 0, 0

@@ -12,12 +12,11 @@ import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from messaging.blobstore import READ, StorageFull, is_storage_full
+from messaging.blobstore import READ, Readable, StorageFull, is_storage_full
 from messaging.errors import TooLarge
 from messaging.models import Blob
 
@@ -40,7 +39,7 @@ class FilesystemStore:
         return self.root / location
 
     def write(
-        self, session: Session, blob_id: str, stream: IO[bytes], max_bytes: int
+        self, session: Session, blob_id: str, stream: Readable, max_bytes: int
     ) -> tuple[str, int]:
         """Copy the stream to a temporary file, then move it into place."""
         size = 0
