@@ -271,3 +271,38 @@ def test_a_large_upload_and_download_never_hold_the_blob_in_memory(app, make_per
     assert received == size
     assert upload_peak < 4 * 1024 * 1024
     assert download_peak < 4 * 1024 * 1024
+
+
+def test_an_upload_cut_short_leaves_nothing_behind(make_person, settings, db_session):
+    anna = make_person()
+    blob_id = str(uuid.uuid4())
+
+    response = anna.http.post(
+        f"/api/v1/blobs?id={blob_id}",
+        input_stream=io.BytesIO(b"q" * 1_500_000),  # the client goes away half-way
+        environ_overrides={"CONTENT_LENGTH": "3000000"},
+        headers=anna.headers(),
+    )
+
+    assert response.status_code == 400
+    assert files_under(settings) == []
+    assert db_session.scalar(select(func.count()).select_from(Blob)) == 0
+
+
+def test_the_leftovers_job_removes_abandoned_uploads_after_15_minutes(app, settings):
+    import os
+
+    from messaging.jobs import purge_blob_leftovers
+
+    partials = settings.data_dir / "blobs" / "tmp"
+    partials.mkdir(parents=True, exist_ok=True)
+    abandoned, writing = partials / "a.0123.part", partials / "b.4567.part"
+    abandoned.write_bytes(b"abandoned")
+    writing.write_bytes(b"still arriving")
+    sixteen_minutes_ago = (utcnow() - timedelta(minutes=16)).timestamp()
+    os.utime(abandoned, (sixteen_minutes_ago, sixteen_minutes_ago))
+
+    purge_blob_leftovers(settings, app.extensions["liaison.db"], utcnow())
+
+    assert not abandoned.exists()
+    assert writing.exists()
