@@ -46,6 +46,8 @@ def is_storage_full(error: BaseException) -> bool:
     """Whether an error means a full disk: ENOSPC/EDQUOT, PostgreSQL 53100, SQLITE_FULL."""
     if isinstance(error, OSError):
         return error.errno in _FULL_ERRNOS
+    if getattr(error, "sqlstate", None) == _PG_DISK_FULL:
+        return True  # raised by the driver itself (the database store's insert thread)
     if isinstance(error, DBAPIError):
         original = error.orig
         if getattr(original, "sqlstate", None) == _PG_DISK_FULL:

@@ -269,8 +269,11 @@ def test_a_large_upload_and_download_never_hold_the_blob_in_memory(app, make_per
 
     assert uploaded.status_code == 201
     assert received == size
-    assert upload_peak < 4 * 1024 * 1024
-    assert download_peak < 4 * 1024 * 1024
+    # The database store holds a few 1 MiB chunks at once (one filling, one waiting, one being
+    # inserted on PostgreSQL); the filesystem store 64 KiB pieces. Either way not the 20 MB blob.
+    bound = (6 if settings.blob_store == "database" else 4) * 1024 * 1024
+    assert upload_peak < bound
+    assert download_peak < bound
 
 
 def test_an_upload_cut_short_leaves_nothing_behind(make_person, settings, db_session):
