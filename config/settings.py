@@ -7,6 +7,7 @@ Production mode (``LIAISON_ENV=production``) refuses to start without real secre
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import os
 import secrets
@@ -81,6 +82,9 @@ class Settings:
     mail_retry_seconds: int = 60  # first back-off after a failed delivery; doubles each attempt
     mail_max_attempts: int = 8  # after this many failed deliveries an e-mail is marked failed
     mail_send_in_web: bool = True  # outside production the web process sends right after commit
+    key_log_signing_key: str = ""  # base64url Ed25519 seed; empty: created once in the database
+    blob_store: str = "auto"  # auto (database on PostgreSQL, else filesystem), filesystem, database
+    web_hosts: int = 1  # how many hosts serve the web app (guard rail for per-host state)
 
     @property
     def production(self) -> bool:
@@ -91,6 +95,13 @@ class Settings:
     def sqlite(self) -> bool:
         """True when the database is the embedded SQLite file."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def blob_store_kind(self) -> str:
+        """Where new attachments go: ``database`` or ``filesystem`` (``auto`` resolved)."""
+        if self.blob_store == "auto":
+            return "filesystem" if self.sqlite else "database"
+        return self.blob_store
 
     def path(self, *parts: str) -> Path:
         """A path under the data directory, created on first use."""
@@ -137,6 +148,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     if settings.search_backend not in {"embedded", "meilisearch"}:
         raise ConfigError("LIAISON_SEARCH_BACKEND must be embedded or meilisearch")
     _check_referral_levels(settings)
+    _check_shared_state(settings)
     data_dir = settings.data_dir.resolve()
     changes: dict[str, Any] = {"data_dir": data_dir}
     if not settings.database_url:
@@ -166,6 +178,33 @@ def _check_referral_levels(settings: Settings) -> None:
         )
     if settings.referral_escalate_after_periods < 0:
         raise ConfigError("LIAISON_REFERRAL_ESCALATE_AFTER_PERIODS must be 0 or more")
+
+
+def _check_shared_state(settings: Settings) -> None:
+    """The blob store and the key-log key: valid, and never on one disk when hosts are several."""
+    if settings.blob_store not in {"auto", "filesystem", "database"}:
+        raise ConfigError("LIAISON_BLOB_STORE must be auto, filesystem or database")
+    if settings.web_hosts < 1:
+        raise ConfigError("LIAISON_WEB_HOSTS must be at least 1")
+    if settings.key_log_signing_key:
+        seed = settings.key_log_signing_key.strip()
+        try:
+            raw = base64.urlsafe_b64decode(seed + "=" * (-len(seed) % 4))
+        except ValueError:
+            raw = b""
+        if len(raw) != 32:
+            raise ConfigError(
+                "LIAISON_KEY_LOG_SIGNING_KEY must be the base64url text of a 32-byte seed"
+            )
+    shared_disk = settings.blob_store == "filesystem" or (
+        settings.blob_store == "auto" and settings.database_url.startswith("sqlite")
+    )
+    if settings.production and settings.web_hosts > 1 and shared_disk:
+        raise ConfigError(
+            f"LIAISON_WEB_HOSTS={settings.web_hosts} declares several web hosts, but "
+            "LIAISON_BLOB_STORE=filesystem keeps each attachment on the disk of the host that "
+            "received it: use LIAISON_BLOB_STORE=database (or auto) with PostgreSQL"
+        )
 
 
 def _instance_secret(data_dir: Path) -> str:

@@ -108,6 +108,7 @@ def serve(obj: Context, host: str, port: int) -> None:
 def _register_groups() -> None:
     from accounts.cli import users
     from directory.cli import directory
+    from messaging.blob_cli import blobs
     from messaging.cli import keys
     from search.cli import search
 
@@ -118,6 +119,7 @@ def _register_groups() -> None:
     from core.jobs_cli import jobs
 
     cli.add_command(jobs)
+    cli.add_command(blobs)
 
 
 _register_groups()

@@ -56,6 +56,7 @@ ERROR_TITLES = {
     413: "Too large",
     429: "Too many attempts",
     500: "Something went wrong on our side",
+    507: "Storage full",
 }
 
 

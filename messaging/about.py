@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-from core.web import settings
+from core.web import db_session, settings
 from messaging import crypto
 from messaging.envelopes import b64encode
 from messaging.services.keylog import log_key
@@ -49,5 +49,5 @@ def page() -> ResponseReturnValue:
         "about.html",
         root_key=_root_key(),
         root_key_invalid=bool(settings().attestation_root_public_key.strip()) and not _root_key(),
-        log_key=_shown(log_key(settings()).public),
+        log_key=_shown(log_key(db_session(), settings()).public),
     )

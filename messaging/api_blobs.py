@@ -1,15 +1,14 @@
-"""Blob API: upload an encrypted attachment (streamed to disk) and download it again."""
+"""Blob API: upload an encrypted attachment (streamed into the blob store) and download it."""
 
 from __future__ import annotations
 
 from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import IntegrityError
 
-from core.web import db_session, settings
+from core.web import database, db_session, settings
 from messaging.api_common import blueprint, caller, limit
-from messaging.errors import Conflict, Malformed
-from messaging.services.blobs import blob_for, blob_path, read_chunks, receive_blob
+from messaging.errors import Malformed
+from messaging.services.blobs import blob_for, commit_blob, read_chunks, receive_blob
 
 
 @blueprint.post("/blobs")
@@ -24,17 +23,13 @@ def upload_blob() -> ResponseReturnValue:
     blob = receive_blob(
         session,
         settings(),
+        database(),
         user.id,
         blob_id,
         request.stream,
         declared_length=request.content_length,
     )
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        blob_path(settings(), blob).unlink(missing_ok=True)
-        raise Conflict("this blob id is already used", check="blob-id-conflict") from None
+    commit_blob(session, settings(), database(), blob)
     return jsonify({"id": blob.id, "size": blob.size}), 201
 
 
@@ -43,8 +38,8 @@ def download_blob(blob_id: str) -> ResponseReturnValue:
     """The blob's bytes, streamed; only for its uploader and the people of a message naming it."""
     user = caller()
     blob = blob_for(db_session(), user.id, blob_id)
-    path = blob_path(settings(), blob)
-    response = Response(read_chunks(path), mimetype="application/octet-stream")
+    chunks = read_chunks(settings(), database(), blob)
+    response = Response(chunks, mimetype="application/octet-stream")
     response.headers["Content-Length"] = str(blob.size)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Disposition"] = f'attachment; filename="{blob.id}.bin"'

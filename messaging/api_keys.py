@@ -172,7 +172,7 @@ def key_log() -> ResponseReturnValue:
     latest = keylog.latest_entry(db_session())
     return jsonify(
         {
-            "log_pk": b64encode(keylog.log_key(settings()).public),
+            "log_pk": b64encode(keylog.log_key(db_session(), settings()).public),
             "entries": [
                 {
                     "seq": row.seq,
@@ -192,7 +192,7 @@ def key_log_head() -> ResponseReturnValue:
     caller()
     return jsonify(
         {
-            "log_pk": b64encode(keylog.log_key(settings()).public),
+            "log_pk": b64encode(keylog.log_key(db_session(), settings()).public),
             "head": keylog.signed_head(keylog.latest_entry(db_session())),
         }
     )

@@ -107,4 +107,11 @@ def log_key_command() -> None:
     from messaging.envelopes import b64encode
     from messaging.services.keylog import log_key
 
-    click.echo(b64encode(log_key(_context().settings).public))
+    context = _context()
+    database = context.database()
+    try:
+        with database.session() as session:
+            public = log_key(session, context.settings).public
+    finally:
+        database.dispose()
+    click.echo(b64encode(public))

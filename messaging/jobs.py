@@ -19,7 +19,12 @@ from core.jobs import Job
 from messaging.models import Delivery, Envelope
 from messaging.notifications import BATCH_WINDOW, send_notifications
 from messaging.referral_reminders import referral_service_levels
-from messaging.services.blobs import purge_unreferenced, remove_files
+from messaging.services.blobs import (
+    STALE_AFTER,
+    purge_leftovers,
+    purge_unreferenced,
+    remove_files,
+)
 
 log = logging.getLogger("liaison.messaging.jobs")
 
@@ -57,7 +62,16 @@ def purge_blobs(settings: Settings, database: Database, slot_start: datetime) ->
     """Job: remove blobs that no message names 24 hours after upload."""
     now = max(slot_start, utcnow())
     with database.session() as session:
-        files = purge_unreferenced(session, settings, now)
+        count, files = purge_unreferenced(session, settings, database, now)
+        session.commit()
+    remove_files(files)
+    return count
+
+
+def purge_blob_leftovers(settings: Settings, database: Database, slot_start: datetime) -> int:
+    """Job: remove what interrupted uploads left (temporary files, pieces without a blob)."""
+    with database.session() as session:
+        files = purge_leftovers(session, settings, database)
         session.commit()
     remove_files(files)
     return len(files)
@@ -66,6 +80,7 @@ def purge_blobs(settings: Settings, database: Database, slot_start: datetime) ->
 JOBS = [
     Job("messaging-purge-messages", timedelta(minutes=15), purge_messages),
     Job("messaging-purge-blobs", timedelta(hours=1), purge_blobs),
+    Job("messaging-purge-blob-leftovers", STALE_AFTER, purge_blob_leftovers),
     Job("messaging-notify", BATCH_WINDOW, send_notifications),
     Job("messaging-referral-service-levels", timedelta(minutes=5), referral_service_levels),
 ]

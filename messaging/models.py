@@ -77,6 +77,16 @@ class KeyLogEntry(Base):
     head_sig: Mapped[bytes] = mapped_column(LargeBinary(64))
 
 
+class KeyLogKey(Base):
+    """The key log's signing key (one row): created once for every host, never half-written."""
+
+    __tablename__ = "key_log_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    seed: Mapped[bytes] = mapped_column(LargeBinary(32))  # the Ed25519 seed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Attestation(Base):
     """The secretariat's signature vouching that a key belongs to a person (spec §2)."""
 
@@ -141,7 +151,7 @@ class Delivery(Base):
 
 
 class Blob(Base):
-    """An encrypted attachment on disk under ``<data dir>/blobs``."""
+    """An encrypted attachment, in the store ``store`` names (``filesystem`` or ``database``)."""
 
     __tablename__ = "blob"
 
@@ -150,8 +160,21 @@ class Blob(Base):
         id_column(), ForeignKey("user_account.id", ondelete="SET NULL"), index=True, nullable=True
     )
     size: Mapped[int] = mapped_column(BigInteger)
-    path: Mapped[str] = mapped_column(String(255))  # relative to <data dir>/blobs
+    path: Mapped[str] = mapped_column(String(255))  # relative to <data dir>/blobs; "" in the db
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    store: Mapped[str] = mapped_column(
+        String(10), default="filesystem", server_default="filesystem"
+    )
+
+
+class BlobChunk(Base):
+    """One piece (1 MiB, the last one shorter) of a blob kept in the database store."""
+
+    __tablename__ = "blob_chunk"
+
+    blob_id: Mapped[str] = mapped_column(id_column(), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class EnvelopeBlob(Base):

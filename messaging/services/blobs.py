@@ -1,67 +1,51 @@
-"""Encrypted attachments on disk: streamed in, never held whole in memory, purged when unnamed.
+"""Encrypted attachments: streamed into the configured blob store, never held whole in memory,
+purged when no message names them.
 
-A blob is written to ``<data dir>/blobs/tmp/`` first and moved into place only when complete, so
-a failed or oversized upload leaves nothing behind and a crash leaves only a temporary file that
-the purge job removes.
+Where the bytes live is the store's business (``messaging.blobstore``); each ``blob`` row says
+which store holds it, so a download is served from wherever its upload went.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from config import Settings
-from core.db import utcnow
+from core.db import Database, utcnow
+from messaging.blobstore import READ, StorageFull, blob_store, is_storage_full
 from messaging.envelopes import UUID
 from messaging.errors import Conflict, Malformed, NotFound, TooLarge
 from messaging.models import Blob, Delivery, Envelope, EnvelopeBlob
 
 log = logging.getLogger("liaison.messaging.blobs")
 
-CHUNK = 64 * 1024
+CHUNK = READ
 MIN_BYTES = 24 + 17  # a secretstream header and one (FINAL) chunk: the smallest real blob
 UNREFERENCED_AFTER = timedelta(hours=24)
+STALE_AFTER = timedelta(minutes=15)  # an upload not written to for this long is abandoned
 
 
-def blob_dir(settings: Settings) -> Path:
-    """Where blobs live."""
-    directory = settings.data_dir / "blobs"
-    (directory / "tmp").mkdir(parents=True, exist_ok=True)
-    return directory
-
-
-def _relative_path(blob_id: str) -> str:
-    # A random suffix: two racing uploads of one id never write the same file; the one whose
-    # row is refused removes its own file.
-    return f"{blob_id[:2]}/{blob_id}.{secrets.token_hex(8)}"
-
-
-def blob_path(settings: Settings, blob: Blob) -> Path:
-    """The file of a blob."""
-    return blob_dir(settings) / blob.path
-
-
-def receive_blob(
+def receive_blob(  # noqa: PLR0917 - the request's parts, in the order they arrive
     session: Session,
     settings: Settings,
+    database: Database,
     uploader_id: str,
     blob_id: str,
     stream: IO[bytes],
     *,
     declared_length: int | None,
 ) -> Blob:
-    """Copy the request stream to disk in chunks and record the blob.
+    """Copy the request stream into the configured store in chunks and record the blob.
 
-    Raises ``TooLarge`` (nothing left on disk) past ``settings.blob_max_bytes``.
+    Raises ``TooLarge`` past ``settings.blob_max_bytes`` and ``StorageFull`` when the store has
+    no room; either way nothing of the upload is kept.
     """
     if not UUID.match(blob_id):
         raise Malformed("the blob id must be a lowercase hyphenated UUID chosen by the client")
@@ -69,41 +53,49 @@ def receive_blob(
         raise TooLarge(f"attachments are limited to {settings.blob_max_bytes} bytes")
     if session.get(Blob, blob_id) is not None:
         raise Conflict("this blob id is already used", check="blob-id-conflict")
-    directory = blob_dir(settings)
-    temporary = directory / "tmp" / f"{blob_id}.{secrets.token_hex(8)}.part"
-    size = 0
+    store = blob_store(settings, database)
     try:
-        with temporary.open("xb") as target:
-            while True:
-                chunk = stream.read(CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > settings.blob_max_bytes:
-                    raise TooLarge(f"attachments are limited to {settings.blob_max_bytes} bytes")
-                target.write(chunk)
-            target.flush()
-            os.fsync(target.fileno())
+        location, size = store.write(session, blob_id, stream, settings.blob_max_bytes)
+    except IntegrityError:
+        raise Conflict("this blob id is already used", check="blob-id-conflict") from None
+    try:
         if declared_length is not None and size != declared_length:
             raise Malformed("the upload ended before Content-Length bytes arrived")
         if size < MIN_BYTES:
             raise Malformed(f"an encrypted attachment is at least {MIN_BYTES} bytes")
-        relative = _relative_path(blob_id)
-        final = directory / relative
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(temporary, final)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    blob = Blob(id=blob_id, uploader_id=uploader_id, size=size, path=relative)
-    session.add(blob)
-    try:
+        blob = Blob(id=blob_id, uploader_id=uploader_id, size=size, path=location)
+        blob.store = store.name
+        session.add(blob)
         session.flush()
     except IntegrityError:
         session.rollback()
-        final.unlink(missing_ok=True)
+        store.discard(location)
         raise Conflict("this blob id is already used", check="blob-id-conflict") from None
+    except DBAPIError as error:
+        session.rollback()
+        store.discard(location)
+        if is_storage_full(error):
+            raise StorageFull() from error
+        raise
+    except BaseException:
+        session.rollback()
+        store.discard(location)
+        raise
     return blob
+
+
+def commit_blob(session: Session, settings: Settings, database: Database, blob: Blob) -> None:
+    """Commit an upload; on a refused commit nothing of it is left (409 or 507)."""
+    try:
+        session.commit()
+    except DBAPIError as error:
+        session.rollback()
+        blob_store(settings, database, blob.store).discard(blob.path)
+        if isinstance(error, IntegrityError):
+            raise Conflict("this blob id is already used", check="blob-id-conflict") from None
+        if is_storage_full(error):
+            raise StorageFull() from error
+        raise
 
 
 def may_download(session: Session, user_id: str, blob: Blob) -> bool:
@@ -128,38 +120,40 @@ def blob_for(session: Session, user_id: str, blob_id: str) -> Blob:
     return blob
 
 
-def read_chunks(path: Path) -> Iterator[bytes]:
-    """The file in chunks, for a streamed response."""
-    with path.open("rb") as source:
-        while chunk := source.read(CHUNK):
-            yield chunk
+def read_chunks(settings: Settings, database: Database, blob: Blob) -> Iterator[bytes]:
+    """The blob's bytes from its own store, in chunks, for a streamed response."""
+    return blob_store(settings, database, blob.store).chunks(blob)
 
 
-def purge_unreferenced(session: Session, settings: Settings, now: datetime) -> list[Path]:
-    """Forget blobs no message names 24 hours after upload; returns their files.
+def purge_unreferenced(
+    session: Session, settings: Settings, database: Database, now: datetime
+) -> tuple[int, list[Path]]:
+    """Forget blobs no message names 24 hours after upload, in either store; returns how many
+    and the files to delete.
 
     The caller commits, then removes the files (so a failed commit never leaves a row without
-    its file). Partial uploads older than 24 hours are removed at once.
+    its file). Leftovers of interrupted uploads are purged too (``purge_leftovers``).
     """
     cutoff = now - UNREFERENCED_AFTER
     statement = select(Blob).where(
         Blob.created_at < cutoff, ~exists().where(EnvelopeBlob.blob_id == Blob.id)
     )
     files = []
-    for blob in session.scalars(statement).all():
-        files.append(blob_path(settings, blob))
+    blobs = session.scalars(statement).all()
+    for blob in blobs:
+        files += blob_store(settings, database, blob.store).remove(session, blob)
         session.delete(blob)
     session.flush()
-    directory = blob_dir(settings)
-    for partial in (directory / "tmp").glob("*.part"):
-        if partial.stat().st_mtime < cutoff.timestamp():
-            partial.unlink(missing_ok=True)
-    # Files without a row: an upload whose process died between the rename and the commit.
-    known = set(session.scalars(select(Blob.path)))
-    for path in directory.glob("??/*"):
-        name = path.relative_to(directory).as_posix()
-        if name not in known and path.stat().st_mtime < cutoff.timestamp():
-            files.append(path)
+    return len(blobs), files + purge_leftovers(session, settings, database)
+
+
+def purge_leftovers(session: Session, settings: Settings, database: Database) -> list[Path]:
+    """Pieces of uploads abandoned for 15 minutes, in both stores; returns files to delete."""
+    files: list[Path] = []
+    for name in ("filesystem", "database"):
+        store = blob_store(settings, database, name)
+        files += store.purge_stale(session, STALE_AFTER.total_seconds())
+    session.flush()
     return files
 
 
@@ -168,4 +162,4 @@ def remove_files(files: list[Path]) -> None:
     for path in files:
         path.unlink(missing_ok=True)
     if files:
-        log.info("removed %d unreferenced blob(s)", len(files))
+        log.info("removed %d unreferenced blob file(s)", len(files))

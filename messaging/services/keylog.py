@@ -1,30 +1,39 @@
 """The key log (spec §6): an append-only hash chain of key events with a signed head per entry.
 
-The log's signing key is generated once per instance under ``<data dir>/key-log.key`` (mode
-0600); its public half is served so that clients can check the heads they remember.
+The log's signing key is shared state: every web host must sign with the same key, and a restore
+of the database must bring it back. It is therefore either given by configuration
+(``LIAISON_KEY_LOG_SIGNING_KEY``) or created once in the database (table ``key_log_key``, one row
+inserted if absent and then re-read, so two hosts racing end up with the same key). A row is
+written whole or not at all: a half-written key can never be used. A key file left in the data
+dir by an older release (``key-log.key``) is adopted into the database once.
 """
 
 from __future__ import annotations
 
-import os
+import logging
+import secrets
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config import Settings
 from core.db import utcnow
 from messaging import crypto
 from messaging.envelopes import b64decode, b64encode, format_time
-from messaging.models import KeyLogEntry
+from messaging.errors import RelayError
+from messaging.models import KeyLogEntry, KeyLogKey
 
-KEY_FILE = "key-log.key"
+log = logging.getLogger("liaison.messaging.keylog")
+
+KEY_FILE = "key-log.key"  # where releases before the key lived in the database kept it
 ZERO_HEAD = crypto.GENESIS
 PAGE = 1000
 # Any constant works: it names the lock that serialises appends on PostgreSQL.
 _ADVISORY_LOCK = 0x4C49_4B4C
+_ROW = 1
 
 
 @dataclass(frozen=True)
@@ -35,20 +44,71 @@ class LogKey:
     public: bytes
 
 
-def log_key(settings: Settings) -> LogKey:
-    """The instance's log key, created on first use (a second process reads the first's file)."""
-    path: Path = settings.path(KEY_FILE)
-    if not path.exists():
-        _public, secret = crypto.signing_keypair()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process created it first: use theirs
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(b64encode(secret))
-    secret = b64decode(path.read_text().strip(), KEY_FILE, 64)
-    return LogKey(secret=secret, public=secret[32:])  # an Ed25519 secret key ends with its pk
+def _pair(seed: bytes) -> LogKey:
+    secret, public = crypto.log_keypair_from_seed(seed)
+    return LogKey(secret=secret, public=public)
+
+
+def log_key(session: Session, settings: Settings) -> LogKey:
+    """The instance's log key: the configured one, else the database's, created on first use."""
+    if settings.key_log_signing_key:
+        return _pair(b64decode(settings.key_log_signing_key.strip(), "the key-log key", 32))
+    seed = session.scalar(select(KeyLogKey.seed).where(KeyLogKey.id == _ROW))
+    if seed is None:
+        seed = _create(session, _adopted_seed(settings) or secrets.token_bytes(32))
+    return _pair(seed)
+
+
+def _adopted_seed(settings: Settings) -> bytes | None:
+    """The seed of an older release's key file, if there is a whole one; None otherwise."""
+    path = settings.data_dir / KEY_FILE
+    try:
+        content = path.read_text().strip()
+    except OSError:
+        return None
+    if not content:
+        return None  # an empty file left by a full disk: never a key
+    try:
+        secret = b64decode(content, KEY_FILE, 64)
+    except RelayError:
+        log.warning("%s does not hold a key-log key; a new key is created", path)
+        return None
+    seed = secret[:32]  # an Ed25519 secret key is its seed followed by its public key
+    if _pair(seed).public != secret[32:]:
+        log.warning("%s does not hold a valid key-log key; a new key is created", path)
+        return None
+    log.info("adopting the key-log key of %s into the database", path)
+    return seed
+
+
+def _holds_write_lock(session: Session) -> bool:
+    """On SQLite: whether the session's transaction has written (and so holds the lock)."""
+    connection = session.connection().connection.dbapi_connection
+    return bool(getattr(connection, "in_transaction", False))
+
+
+def _create(session: Session, seed: bytes) -> bytes:
+    """Insert the key row unless one exists, then return the row's seed (theirs if they won).
+
+    The row is committed on a connection of its own, so that a key served to a client is never
+    rolled back with the request that created it; on SQLite, a session that already holds the
+    write lock inserts in its own transaction (a second connection would wait for it).
+    """
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    dialect = engine.dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(KeyLogKey)
+    statement = insert.values(id=_ROW, seed=seed, created_at=utcnow()).on_conflict_do_nothing()
+    read = select(KeyLogKey.seed).where(KeyLogKey.id == _ROW)
+    if dialect == "sqlite" and _holds_write_lock(session):
+        session.execute(statement)
+        stored = session.scalar(read)
+    else:
+        with engine.begin() as connection:
+            connection.execute(statement)
+            stored = connection.scalar(read)
+    assert stored is not None
+    return bytes(stored)
 
 
 def _lock(session: Session) -> None:
@@ -79,7 +139,7 @@ def append(
         event=event,
         entry=entry,
         head=head,
-        head_sig=crypto.sign_head(log_key(settings).secret, seq, head).sig,
+        head_sig=crypto.sign_head(log_key(session, settings).secret, seq, head).sig,
     )
     session.add(row)
     session.flush()

@@ -15,8 +15,7 @@ from client.errors import KeyLogError
 from client.identity import generate
 from client.keylog import next_head, sign_head
 from client.keystore import KeyStoreError, public_key_document
-from messaging.models import Blob, Envelope, KeyLogEntry
-from messaging.services.blobs import blob_path
+from messaging.models import Blob, BlobChunk, Envelope, KeyLogEntry
 from messaging.services.keylog import log_key
 from tests.accounts.conftest import code_for
 from tests.client.relay_fixtures import account, organisations, relay  # noqa: F401
@@ -94,10 +93,17 @@ def test_an_attachment_altered_on_the_server_is_refused_and_nothing_is_saved(
     message_id = _sent_id(anna.cli("send", "--to", bram.id, "--subject", "Foto",
                                    "--body", "bijlage", "--file", str(original)))  # fmt: skip
     blob = db_session.scalars(select(Blob)).one()
-    stored = blob_path(settings, blob)
-    altered = bytearray(stored.read_bytes())
-    altered[100_000] ^= 1
-    stored.write_bytes(bytes(altered))
+    if blob.store == "filesystem":
+        stored = settings.data_dir / "blobs" / blob.path
+        altered = bytearray(stored.read_bytes())
+        altered[100_000] ^= 1
+        stored.write_bytes(bytes(altered))
+    else:
+        chunk = db_session.get(BlobChunk, (blob.id, 0))
+        altered = bytearray(chunk.data)
+        altered[100_000] ^= 1
+        chunk.data = bytes(altered)
+        db_session.commit()
 
     fetched = bram.cli("fetch-attachment", message_id, blob.id, "--out", str(tmp_path / "got"))
 
@@ -157,7 +163,7 @@ def test_a_key_log_that_does_not_extend_the_remembered_head_is_refused(
     # with the log key, as a server showing different logs to different people would.
     newest = db_session.scalars(select(KeyLogEntry).order_by(KeyLogEntry.seq.desc())).first()
     newest.head = next_head(os.urandom(32), newest.entry)
-    newest.head_sig = sign_head(log_key(settings).secret, newest.seq, newest.head).sig
+    newest.head_sig = sign_head(log_key(db_session, settings).secret, newest.seq, newest.head).sig
     db_session.commit()
 
     with pytest.raises(KeyLogError) as refused:
