@@ -73,7 +73,24 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(health)
     app.register_blueprint(privacy)
+    _init_operations(app, settings, database)
     return app
+
+
+def _init_operations(app: Flask, settings: Settings, database: Database) -> None:
+    """Health, readiness, outage handling: after every part, since they wrap the session."""
+    from accounts.api_tokens import BEARER_IN_VIEW
+    from core.health import init_health, readiness
+    from core.outage import init_outage
+    from messaging.readiness import blob_store_check
+    from search.readiness import search_check
+
+    outage = init_outage(app, database)
+    init_health(app, database, outage.failed)
+    readiness(app).add("blob_store", blob_store_check(settings))
+    readiness(app).add("search", search_check(app.extensions["liaison.search"]))
+    # A monitor's token on /readyz is the metrics token, not an API token: no look-up for it.
+    app.extensions.setdefault(BEARER_IN_VIEW, set()).add("readyz")
 
 
 def close_app(app: Flask) -> None:
