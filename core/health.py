@@ -23,7 +23,6 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 
 from core.db import Database
-from core.migrate import alembic_config
 from core.openapi import register_paths
 
 log = logging.getLogger("liaison.health")
@@ -139,13 +138,15 @@ def migrations_check(database: Database, url: str) -> Check:
     heads: list[str] = []
 
     def check() -> CheckResult:
-        from alembic.runtime.migration import MigrationContext
         from alembic.script import ScriptDirectory
+
+        from core.migrate import alembic_config  # alembic is imported on first check only
 
         if not heads:
             heads.extend(sorted(ScriptDirectory.from_config(alembic_config(url)).get_heads()))
         with database.engine.connect() as connection:
-            current = sorted(MigrationContext.configure(connection).get_current_heads())
+            rows = connection.execute(text("SELECT version_num FROM alembic_version"))
+            current = sorted(str(row[0]) for row in rows)
         detail: dict[str, Any] = {"current": current, "head": heads}
         if current != heads:
             detail["detail"] = "run `liaison db upgrade`"
