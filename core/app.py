@@ -81,16 +81,22 @@ def _init_operations(app: Flask, settings: Settings, database: Database) -> None
     """Health, readiness, outage handling: after every part, since they wrap the session."""
     from accounts.api_tokens import BEARER_IN_VIEW
     from core.health import init_health, readiness
+    from core.metrics import init_metrics
     from core.outage import init_outage
-    from messaging.readiness import blob_store_check
+    from messaging.operations import blob_count, blob_store_bytes, blob_store_check
     from search.readiness import search_check
 
     outage = init_outage(app, database)
     init_health(app, database, outage.failed)
     readiness(app).add("blob_store", blob_store_check(settings))
     readiness(app).add("search", search_check(app.extensions["liaison.search"]))
-    # A monitor's token on /readyz is the metrics token, not an API token: no look-up for it.
-    app.extensions.setdefault(BEARER_IN_VIEW, set()).add("readyz")
+    collected = init_metrics(app, database)
+    collected.add_gauge(
+        "liaison_blob_store_bytes", "Bytes of stored encrypted attachments", blob_store_bytes
+    )
+    collected.add_gauge("liaison_blob_store_blobs", "Stored encrypted attachments", blob_count)
+    # A monitor's token on /readyz and /metrics is the metrics token, not an API token.
+    app.extensions.setdefault(BEARER_IN_VIEW, set()).update({"readyz", "metrics"})
 
 
 def close_app(app: Flask) -> None:

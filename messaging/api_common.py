@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from accounts.models import User
 from config import Settings
+from core.metrics import count_relay
 from core.web import ERROR_TITLES
 from messaging.envelopes import loads_strict
 from messaging.errors import Malformed, RelayError, TooLarge
@@ -82,6 +83,8 @@ def init_limiters(current: Settings) -> dict[str, RateLimiter]:
 @blueprint.errorhandler(RelayError)
 def relay_error(error: RelayError) -> tuple[Response, int]:
     """Every refusal as JSON: the title, the status, what went wrong and the check's name."""
+    if request.endpoint == "api_messaging.post_message":
+        count_relay(error.check)
     body = {
         "error": ERROR_TITLES.get(error.status, "The request breaks a rule of the relay"),
         "status": error.status,

@@ -1,12 +1,16 @@
-"""The blob store's state as a readiness check (registered by the composition root)."""
+"""What the operator's readiness checks and metrics read from messaging (wired by core/app.py)."""
 
 from __future__ import annotations
 
 import os
 import secrets
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from config import Settings
 from core.health import FAILING, OK, Check, CheckResult
+from messaging.models import Blob
 from messaging.services.blobs import blob_dir
 
 
@@ -29,3 +33,13 @@ def blob_store_check(settings: Settings) -> Check:
         return CheckResult(OK, {"store": "filesystem"})
 
     return check
+
+
+def blob_store_bytes(session: Session) -> float:
+    """Bytes of every stored attachment (the blob table's sizes, whichever store holds them)."""
+    return float(session.scalar(select(func.coalesce(func.sum(Blob.size), 0))) or 0)
+
+
+def blob_count(session: Session) -> float:
+    """How many attachments are stored."""
+    return float(session.scalar(select(func.count()).select_from(Blob)) or 0)
