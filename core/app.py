@@ -10,6 +10,7 @@ from flask import Flask
 from config import Settings, load_settings
 from core.db import Database
 from core.i18n import init_i18n
+from core.logs import configure_logging, init_request_ids
 from core.openapi import init_openapi
 from core.security import init_security
 from core.web import init_web
@@ -32,10 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         TEMPLATES_AUTO_RELOAD=not settings.production,
         JSON_SORT_KEYS=False,
     )
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings)
     # Library chatter (every scheduler tick, every SMTP line) would drown the operator's log.
     for noisy in ("apscheduler", "mail.log"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -86,6 +84,7 @@ def _init_operations(app: Flask, settings: Settings, database: Database) -> None
     from messaging.operations import blob_count, blob_store_bytes, blob_store_check
     from search.readiness import search_check
 
+    init_request_ids(app)
     outage = init_outage(app, database)
     init_health(app, database, outage.failed)
     readiness(app).add("blob_store", blob_store_check(settings))
