@@ -66,7 +66,8 @@ def test_text_lines_carry_a_generated_request_id_when_none_is_given(logged_app):
 
 @pytest.mark.parametrize("logged_app", ["json"], indirect=True)
 @pytest.mark.parametrize(
-    "given", ["two words", "x" * 129, "semi;colon", "id-\u00e9t\u00e9", '"quoted"', "-leading-dash", ""]
+    "given",
+    ["two words", "x" * 129, "semi;colon", "id-\u00e9t\u00e9", '"quoted"', "-leading-dash", ""],
 )
 def test_an_insane_request_id_is_replaced(logged_app, given):
     app, buffer = logged_app
