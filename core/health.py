@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from core.db import Database
 from core.openapi import register_paths
+from core.outage import RETRY_AFTER_SECONDS
 
 log = logging.getLogger("liaison.health")
 
@@ -173,7 +174,7 @@ def _answer() -> ResponseReturnValue:
     response.status_code = 200 if report.ready else 503
     response.headers["Cache-Control"] = "no-store"
     if not report.ready:
-        response.headers["Retry-After"] = "15"
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
@@ -205,6 +206,9 @@ def init_health(
     app: Flask, database: Database, on_database_failure: Callable[[Exception], None]
 ) -> None:
     """Register the routes and the core's own checks (database, migrations)."""
+    # alembic announces each of its plugins when first imported (by the first migrations check).
+    plugins = logging.getLogger("alembic.runtime.plugins")
+    plugins.setLevel(max(logging.WARNING, logging.getLogger().level))
     registry = readiness(app)
     registry.add("database", database_check(database, on_database_failure))
     url = app.extensions["liaison.settings"].database_url
