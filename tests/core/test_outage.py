@@ -1,12 +1,14 @@
 """A database outage: 503 with Retry-After, a static page, one log line, recovery without restart.
 
 PostgreSQL runs behind a TCP proxy started by the test; cutting the proxy makes the database
-unreachable for the app exactly as a network or server failure would.
+unreachable for the app exactly as a network or server failure would. On SQLite, the database
+file cannot be opened until it is put back.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -16,7 +18,7 @@ from core.app import close_app, create_app
 from tests.conftest import PG_URL
 from tests.core.tcp_proxy import TcpProxy
 
-pytestmark = pytest.mark.skipif(
+needs_postgresql = pytest.mark.skipif(
     not PG_URL,
     reason="needs PostgreSQL (LIAISON_TEST_DATABASE_URL): SQLite has no server to lose",
 )
@@ -43,6 +45,7 @@ def _outage_lines(caplog) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "liaison.outage"]
 
 
+@needs_postgresql
 def test_database_outage_answers_503_and_service_resumes_without_a_restart(
     outage_app, proxy, make_user, sign_in, caplog
 ):
@@ -95,3 +98,29 @@ def test_database_outage_answers_503_and_service_resumes_without_a_restart(
     assert len(ended) == 1
     tracebacks = [r for r in caplog.records if r.exc_info]
     assert tracebacks == [], [r.getMessage() for r in tracebacks]
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="the SQLite variant; PostgreSQL is cut by the proxy above")
+def test_sqlite_file_that_cannot_be_opened_answers_503_until_it_is_back(settings, caplog):
+    later = settings.data_dir / "later"
+    app = create_app(settings.replace(database_url=f"sqlite:///{later / 'liaison.db'}"))
+    try:
+        client = app.test_client()
+        with caplog.at_level(logging.INFO):
+            api = client.get("/api/v1/organizations")
+            page = client.get("/organisations", headers={"Accept-Language": "nl"})
+            later.mkdir()
+            shutil.copy(settings.data_dir / "liaison.db", later / "liaison.db")
+            back = client.get("/api/v1/organizations")
+    finally:
+        close_app(app)
+    assert api.status_code == 503
+    assert api.mimetype == "application/problem+json"
+    assert api.get_json()["check"] == "database-unavailable"
+    assert page.status_code == 503
+    assert "Liaison is even niet beschikbaar" in page.get_data(as_text=True)
+    assert back.status_code == 200
+    messages = [r.getMessage() for r in _outage_lines(caplog)]
+    assert len(messages) == 2, messages
+    assert "database unreachable" in messages[0]
+    assert "reachable again" in messages[1]
