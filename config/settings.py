@@ -78,9 +78,9 @@ class Settings:
     referral_ack_high_hours: int = 4  # a high-urgency referral is acknowledged within this
     referral_ack_normal_working_days: int = 2  # a normal one within this (Mon-Fri, Brussels)
     referral_escalate_after_periods: int = 1  # escalate this many service levels after the reminder
-    log_level: str = "INFO"
     log_format: str = "text"  # text, or json: one JSON object per line (with the request id)
     metrics_token: str = ""  # bearer token for /metrics; empty: /metrics answers 404
+    log_level: str = "INFO"
 
     @property
     def production(self) -> bool:

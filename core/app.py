@@ -10,7 +10,6 @@ from flask import Flask
 from config import Settings, load_settings
 from core.db import Database
 from core.i18n import init_i18n
-from core.logs import configure_logging, init_request_ids
 from core.openapi import init_openapi
 from core.security import init_security
 from core.web import init_web
@@ -33,6 +32,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         TEMPLATES_AUTO_RELOAD=not settings.production,
         JSON_SORT_KEYS=False,
     )
+    from core.logs import configure_logging  # here, not above: other parts add imports there
+
     configure_logging(settings)
     # Library chatter (every scheduler tick, every SMTP line) would drown the operator's log.
     for noisy in ("apscheduler", "mail.log"):
@@ -65,20 +66,28 @@ def create_app(settings: Settings | None = None) -> Flask:
     from messaging.http import init_messaging
 
     init_messaging(app, settings, database)
+    _init_operations(app, settings, database)
 
     from messaging.health_http import health
     from messaging.privacy_http import privacy
 
     app.register_blueprint(health)
     app.register_blueprint(privacy)
-    _init_operations(app, settings, database)
     return app
 
 
+def close_app(app: Flask) -> None:
+    """Stop what the app started (background threads) and close its database connections."""
+    for close in reversed(app.extensions.get("liaison.closers", [])):
+        close()
+    app.extensions["liaison.db"].dispose()
+
+
 def _init_operations(app: Flask, settings: Settings, database: Database) -> None:
-    """Health, readiness, outage handling: after every part, since they wrap the session."""
+    """Logs, health, readiness, metrics and outage handling (they wrap the session interface)."""
     from accounts.api_tokens import BEARER_IN_VIEW
     from core.health import init_health, readiness
+    from core.logs import init_request_ids
     from core.metrics import init_metrics
     from core.outage import init_outage
     from messaging.operations import blob_count, blob_store_bytes, blob_store_check
@@ -97,9 +106,3 @@ def _init_operations(app: Flask, settings: Settings, database: Database) -> None
     # A monitor's token on /readyz and /metrics is the metrics token, not an API token.
     app.extensions.setdefault(BEARER_IN_VIEW, set()).update({"readyz", "metrics"})
 
-
-def close_app(app: Flask) -> None:
-    """Stop what the app started (background threads) and close its database connections."""
-    for close in reversed(app.extensions.get("liaison.closers", [])):
-        close()
-    app.extensions["liaison.db"].dispose()
