@@ -105,4 +105,3 @@ def _init_operations(app: Flask, settings: Settings, database: Database) -> None
     collected.add_gauge("liaison_blob_store_blobs", "Stored encrypted attachments", blob_count)
     # A monitor's token on /readyz and /metrics is the metrics token, not an API token.
     app.extensions.setdefault(BEARER_IN_VIEW, set()).update({"readyz", "metrics"})
-
