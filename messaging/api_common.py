@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, session
 from flask_login import current_user
 
+import core.metrics
 from accounts.models import User
 from config import Settings
-from core.metrics import count_relay
 from core.web import ERROR_TITLES
 from messaging.envelopes import loads_strict
 from messaging.errors import Malformed, RelayError, TooLarge
@@ -84,7 +84,7 @@ def init_limiters(current: Settings) -> dict[str, RateLimiter]:
 def relay_error(error: RelayError) -> tuple[Response, int]:
     """Every refusal as JSON: the title, the status, what went wrong and the check's name."""
     if request.endpoint == "api_messaging.post_message":
-        count_relay(error.check)
+        core.metrics.count_relay(error.check)
     body = {
         "error": ERROR_TITLES.get(error.status, "The request breaks a rule of the relay"),
         "status": error.status,
