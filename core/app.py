@@ -96,7 +96,7 @@ def _init_operations(app: Flask, settings: Settings, database: Database) -> None
     init_request_ids(app)
     outage = init_outage(app, database)
     init_health(app, database, outage.failed)
-    readiness(app).add("blob_store", blob_store_check(settings))
+    readiness(app).add("blob_store", blob_store_check(settings, database))
     readiness(app).add("search", search_check(app.extensions["liaison.search"]))
     collected = init_metrics(app, database)
     collected.add_gauge(

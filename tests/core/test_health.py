@@ -7,10 +7,14 @@ import shutil
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from accounts.models import Role
 from core.app import close_app, create_app
+from core.db import Database
 from core.health import CheckResult, readiness
+from messaging.operations import database_writable
+from tests.conftest import PG_URL
 
 CHECKS = {"database", "migrations", "blob_store", "search"}
 
@@ -118,3 +122,19 @@ def test_a_check_that_raises_counts_as_failing(app, client):
 
     readiness(app).add("explodes", explodes)
     assert client.get("/readyz").status_code == 503
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL: read-only transactions are its setting")
+def test_a_read_only_database_cannot_take_blobs():
+    url = make_url(PG_URL).update_query_dict({"options": "-c default_transaction_read_only=on"})
+    database = Database(url.render_as_string(hide_password=False))
+    try:
+        result = database_writable(database)
+    finally:
+        database.dispose()
+    assert result.status == "failing"
+    assert "read-only" in result.detail["detail"]
+
+
+def test_a_writable_database_can_take_blobs(app):
+    assert database_writable(app.extensions["liaison.db"]).status == "ok"
