@@ -7,9 +7,10 @@ gets one line when the outage starts and one when it ends, not a traceback per r
 resumes without a restart: the pool pings a connection before handing it out and reconnects, and
 the first successful connection ends the outage.
 
-Three places can meet the outage: opening the request's session (before any view runs; the
+Four places can meet the outage: opening the request's session (before any view runs; the
 session interface is wrapped so the request goes on with an empty session and is answered here),
-the view (an error handler for database errors) and saving the session after the view.
+the view (an error handler for database errors), saving the session after the view (the answer
+becomes the 503) and closing the request's database session after the answer.
 """
 
 from __future__ import annotations
@@ -36,6 +37,17 @@ _KEY = "liaison.outage"
 _ENVIRON_KEY = "liaison.outage"
 # Routes that answer without the database: they run even when the session could not be opened.
 PASS_THROUGH = frozenset({"healthz", "readyz", "api_health", "static", "metrics"})
+KEEP_HEADERS = frozenset(
+    {
+        "content-security-policy",
+        "strict-transport-security",
+        "x-content-type-options",
+        "x-frame-options",
+        "referrer-policy",
+        "cross-origin-opener-policy",
+        "permissions-policy",
+    }
+)
 
 
 class OutageMonitor:
@@ -166,11 +178,15 @@ class OutageAwareSessions(SessionInterface):
             if not self.outage.is_outage(error):
                 raise
             self.outage.failed(error)
-            answer = outage_response()  # the view's answer would lie: its session is not kept
+            # The view's answer would lie (a sign-in that is not kept): answer 503 instead,
+            # keeping the security headers already set.
+            answer = outage_response()
+            kept = [(k, v) for k, v in response.headers.items() if k.lower() in KEEP_HEADERS]
             response.status_code = answer.status_code
-            response.set_data(answer.get_data())
             response.headers.clear()
+            response.headers.extend(kept)
             response.headers.extend(answer.headers)
+            response.set_data(answer.get_data())
 
 
 def _answer_if_session_failed() -> Response | None:
@@ -187,6 +203,25 @@ def _database_error(error: DBAPIError) -> Any:
     return _handle_unexpected(error)
 
 
+def _close_request_session(_error: BaseException | None) -> None:
+    """Close the request's session; a connection lost meanwhile is an outage, not a traceback.
+
+    Runs before core.web's own teardown (teardowns run last-registered first), which then finds
+    nothing left to close.
+    """
+    db = g.pop("db_session", None)
+    if db is None:
+        return
+    try:
+        db.close()
+    except DBAPIError as error:
+        outage = monitor(current_app)
+        if outage.is_outage(error):
+            outage.failed(error)
+        else:
+            log.warning("the request's database connection broke: %s", _first_line(error))
+
+
 def init_outage(app: Flask, database: Database) -> OutageMonitor:
     """Install the outage handling; call after the session interface is set."""
     outage = OutageMonitor(database)
@@ -194,4 +229,5 @@ def init_outage(app: Flask, database: Database) -> OutageMonitor:
     app.session_interface = OutageAwareSessions(app.session_interface, outage)
     app.before_request_funcs.setdefault(None, []).insert(0, _answer_if_session_failed)
     app.register_error_handler(DBAPIError, _database_error)
+    app.teardown_appcontext(_close_request_session)
     return outage

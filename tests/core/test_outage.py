@@ -11,6 +11,7 @@ import logging
 import shutil
 
 import pytest
+from flask import session
 from sqlalchemy.engine import make_url
 
 from accounts.models import Role
@@ -55,6 +56,7 @@ def test_database_outage_answers_503_and_service_resumes_without_a_restart(
     assert anonymous.get("/readyz").status_code == 200
     assert anonymous.get("/api/v1/organizations").status_code == 200
     assert member.get("/account").status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
 
     proxy.cut()
     with caplog.at_level(logging.INFO):
@@ -124,3 +126,25 @@ def test_sqlite_file_that_cannot_be_opened_answers_503_until_it_is_back(settings
     assert len(messages) == 2, messages
     assert "database unreachable" in messages[0]
     assert "reachable again" in messages[1]
+
+
+@needs_postgresql
+def test_a_session_that_cannot_be_saved_answers_503_rather_than_the_views_answer(
+    outage_app, proxy, make_user, sign_in, caplog
+):
+    def remember() -> str:
+        proxy.cut()
+        session["remembered"] = "yes"
+        return "kept"
+
+    outage_app.add_url_rule("/remember", "remember", remember)
+    member = outage_app.test_client()
+    sign_in(member, make_user(Role.MEMBER))
+    response = member.get("/remember")
+    proxy.restore()
+    assert response.status_code == 503
+    assert "kept" not in response.get_data(as_text=True)
+    assert response.headers["Retry-After"].isdigit()
+    assert "nonce-" in response.headers["Content-Security-Policy"]
+    assert member.get("/account").status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
