@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 class ConfigError(Exception):
@@ -77,6 +79,8 @@ class Settings:
     referral_ack_high_hours: int = 4  # a high-urgency referral is acknowledged within this
     referral_ack_normal_working_days: int = 2  # a normal one within this (Mon-Fri, Brussels)
     referral_escalate_after_periods: int = 1  # escalate this many service levels after the reminder
+    log_format: str = "text"  # text, or json: one JSON object per line (with the request id)
+    metrics_token: str = ""  # bearer token for /metrics; empty: /metrics answers 404
     log_level: str = "INFO"
     job_lease_seconds: int = 60  # a job claim or mail claim not renewed for this long is taken over
     mail_retry_seconds: int = 60  # first back-off after a failed delivery; doubles each attempt
@@ -143,10 +147,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         values[name] = _coerce(key, _FIELDS[name].type, raw)
     values.update(overrides)
     settings = Settings(**values)
-    if settings.env not in {"development", "production", "test"}:
-        raise ConfigError("LIAISON_ENV must be development, production or test")
-    if settings.search_backend not in {"embedded", "meilisearch"}:
-        raise ConfigError("LIAISON_SEARCH_BACKEND must be embedded or meilisearch")
+    _check_choices(settings)
     _check_referral_levels(settings)
     _check_shared_state(settings)
     data_dir = settings.data_dir.resolve()
@@ -164,9 +165,62 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         if settings.secret_key:
             raise ConfigError("LIAISON_SECRET_KEY must be at least 32 characters")
         changes["secret_key"] = _instance_secret(data_dir)
-    if settings.production and settings.mail_sink and not settings.smtp_host:
-        raise ConfigError("LIAISON_SMTP_HOST is required in production (or set LIAISON_MAIL_SINK)")
-    return dataclasses.replace(settings, **changes)
+    settings = dataclasses.replace(settings, **changes)
+    if settings.production:
+        _check_production(settings)
+    return settings
+
+
+def _check_production(settings: Settings) -> None:
+    """Refuse settings that are fine on a laptop and unsafe for real users, naming the setting."""
+    if settings.sqlite:
+        raise ConfigError(
+            "LIAISON_DATABASE_URL must be PostgreSQL in production, not SQLite: SQLite serves one "
+            "host only and is not backed up with the database"
+        )
+    base = urlsplit(settings.base_url)
+    if base.scheme != "https" or not base.hostname:
+        raise ConfigError(
+            f"LIAISON_BASE_URL must be the public https:// address in production, not "
+            f"{settings.base_url!r}: links in e-mails and cookies depend on it"
+        )
+    if _is_loopback(base.hostname):
+        raise ConfigError(
+            f"LIAISON_BASE_URL points at this machine ({base.hostname}) in production: links in "
+            "e-mails would lead nowhere; set the public address"
+        )
+    if not settings.secure_cookies:
+        raise ConfigError(
+            "LIAISON_SECURE_COOKIES must stay true in production: session cookies must only "
+            "travel over HTTPS"
+        )
+    if not settings.smtp_host:
+        raise ConfigError(
+            "LIAISON_SMTP_HOST is required in production: without it no notification, "
+            "invitation or password e-mail leaves the machine"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    """True for localhost names and loopback or unspecified addresses."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def _check_choices(settings: Settings) -> None:
+    """Settings that take one of a few words."""
+    if settings.env not in {"development", "production", "test"}:
+        raise ConfigError("LIAISON_ENV must be development, production or test")
+    if settings.search_backend not in {"embedded", "meilisearch"}:
+        raise ConfigError("LIAISON_SEARCH_BACKEND must be embedded or meilisearch")
+    if settings.log_format not in {"text", "json"}:
+        raise ConfigError("LIAISON_LOG_FORMAT must be text or json")
 
 
 def _check_referral_levels(settings: Settings) -> None:

@@ -32,10 +32,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         TEMPLATES_AUTO_RELOAD=not settings.production,
         JSON_SORT_KEYS=False,
     )
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from core.logs import configure_logging  # here, not above: other parts add imports there
+
+    configure_logging(settings)
     # Library chatter (every scheduler tick, every SMTP line) would drown the operator's log.
     for noisy in ("apscheduler", "mail.log"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -67,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from messaging.http import init_messaging
 
     init_messaging(app, settings, database)
+    _init_operations(app, settings, database)
 
     from messaging.health_http import health
     from messaging.privacy_http import privacy
@@ -96,3 +96,27 @@ def close_app(app: Flask) -> None:
     for close in reversed(app.extensions.get("liaison.closers", [])):
         close()
     app.extensions["liaison.db"].dispose()
+
+
+def _init_operations(app: Flask, settings: Settings, database: Database) -> None:
+    """Logs, health, readiness, metrics and outage handling (they wrap the session interface)."""
+    from accounts.api_tokens import BEARER_IN_VIEW
+    from core.health import init_health, readiness
+    from core.logs import init_request_ids
+    from core.metrics import init_metrics
+    from core.outage import init_outage
+    from messaging.operations import blob_count, blob_store_bytes, blob_store_check
+    from search.readiness import search_check
+
+    init_request_ids(app)
+    outage = init_outage(app, database)
+    init_health(app, database, outage.failed)
+    readiness(app).add("blob_store", blob_store_check(settings, database))
+    readiness(app).add("search", search_check(app.extensions["liaison.search"]))
+    collected = init_metrics(app, database)
+    collected.add_gauge(
+        "liaison_blob_store_bytes", "Bytes of stored encrypted attachments", blob_store_bytes
+    )
+    collected.add_gauge("liaison_blob_store_blobs", "Stored encrypted attachments", blob_count)
+    # A monitor's token on /readyz and /metrics is the metrics token, not an API token.
+    app.extensions.setdefault(BEARER_IN_VIEW, set()).update({"readyz", "metrics"})

@@ -89,6 +89,10 @@ def make_engine(url: str, *, pool: bool = True) -> Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if not pool:
         kwargs = {"poolclass": NullPool}
+    if "connect_timeout" not in url:
+        # A database host that drops packets would hold each request for minutes (the TCP
+        # default); 10 s lets the outage handling answer 503 instead.
+        kwargs["connect_args"] = {"connect_timeout": 10}
     return create_engine(url, **kwargs)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, session
 from flask_login import current_user
 
+import core.metrics
 from accounts.models import User
 from config import Settings
 from core.web import ERROR_TITLES
@@ -82,6 +83,8 @@ def init_limiters(current: Settings) -> dict[str, RateLimiter]:
 @blueprint.errorhandler(RelayError)
 def relay_error(error: RelayError) -> tuple[Response, int]:
     """Every refusal as JSON: the title, the status, what went wrong and the check's name."""
+    if request.endpoint == "api_messaging.post_message":
+        core.metrics.count_relay(error.check)
     body = {
         "error": ERROR_TITLES.get(error.status, "The request breaks a rule of the relay"),
         "status": error.status,

@@ -17,6 +17,7 @@ from accounts.api_tokens import (
     well_formed,
 )
 from core.db import utcnow
+from core.metrics import count_relay
 from core.web import db_session, settings
 from messaging.api_common import Unauthenticated, blueprint, caller, int_arg, json_body, limit
 from messaging.envelopes import format_time
@@ -113,6 +114,7 @@ def post_message() -> ResponseReturnValue:
         # that the other transaction is visible.
         db.rollback()
         accepted = _accept(db, sender_id, submission)
+    count_relay(None)
     body = {
         "id": accepted.id,
         "created": accepted.created,

@@ -1,4 +1,4 @@
-"""Search blueprint: the search page, ``GET /api/v1/search`` and ``GET /api/v1/health``."""
+"""Search blueprint: the search page and ``GET /api/v1/search`` (its health: search.readiness)."""
 
 from __future__ import annotations
 
@@ -50,14 +50,6 @@ def api_search() -> ResponseReturnValue:
     except InvalidQuery as error:
         return jsonify({"error": "Invalid search", "status": 400, "detail": str(error)}), 400
     return jsonify(service().search(query).to_dict())
-
-
-@bp.get("/api/v1/health")
-def health() -> ResponseReturnValue:
-    """Whether the service and its search engine answer (degraded: embedded fallback in use)."""
-    search = service().health()
-    status = "ok" if search["status"] == "ok" else search["status"]
-    return jsonify({"status": status, "search": search})
 
 
 def _facet_options(page: SearchPage | None, query: SearchQuery | None) -> dict[str, list[Any]]:

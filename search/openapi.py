@@ -1,4 +1,4 @@
-"""OpenAPI description of ``GET /api/v1/search`` and ``GET /api/v1/health``."""
+"""OpenAPI description of ``GET /api/v1/search``."""
 
 from __future__ import annotations
 
@@ -120,14 +120,6 @@ PATHS: dict[str, Any] = {
                 },
                 "400": {"description": "A parameter is invalid; `detail` says which and why."},
             },
-        }
-    },
-    "/health": {
-        "get": {
-            "summary": "Service health",
-            "description": "`status` is ok, or degraded when Meilisearch is configured but "
-            "unreachable and search is answered from the embedded index.",
-            "responses": {"200": {"description": "Health of the service and its search engine."}},
         }
     },
 }

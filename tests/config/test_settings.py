@@ -40,6 +40,60 @@ def test_production_refuses_to_start_without_real_secrets(tmp_path, variables, m
         load_settings(environ=environ)
 
 
+SAFE_PRODUCTION = {
+    "LIAISON_ENV": "production",
+    "LIAISON_DATABASE_URL": "postgresql://liaison@db.internal/liaison",
+    "LIAISON_SECRET_KEY": "k" * 48,
+    "LIAISON_BASE_URL": "https://liaison.benelux.example",
+    "LIAISON_SMTP_HOST": "smtp.benelux.example",
+}
+
+
+def test_production_starts_with_safe_settings(tmp_path):
+    settings = load_settings(environ={**SAFE_PRODUCTION, "LIAISON_DATA_DIR": str(tmp_path)})
+    assert settings.production
+    assert settings.secure_cookies
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LIAISON_DATABASE_URL", "sqlite:////var/lib/liaison/liaison.db"),
+        ("LIAISON_BASE_URL", "http://127.0.0.1:5000"),
+        ("LIAISON_BASE_URL", "http://liaison.benelux.example"),
+        ("LIAISON_BASE_URL", "https://localhost"),
+        ("LIAISON_BASE_URL", "https://127.0.0.1:8443"),
+        ("LIAISON_BASE_URL", "https://[::1]/"),
+        ("LIAISON_BASE_URL", "https://0.0.0.0"),
+        ("LIAISON_BASE_URL", "liaison.benelux.example"),
+        ("LIAISON_SECURE_COOKIES", "false"),
+        ("LIAISON_SMTP_HOST", ""),
+    ],
+)
+def test_production_refuses_each_unsafe_setting_by_name(tmp_path, name, value):
+    environ = {**SAFE_PRODUCTION, "LIAISON_DATA_DIR": str(tmp_path), name: value}
+    with pytest.raises(ConfigError, match=name):
+        load_settings(environ=environ)
+
+
+def test_production_refuses_a_missing_smtp_host_even_without_the_local_sink(tmp_path):
+    environ = {**SAFE_PRODUCTION, "LIAISON_DATA_DIR": str(tmp_path), "LIAISON_MAIL_SINK": "false"}
+    del environ["LIAISON_SMTP_HOST"]
+    with pytest.raises(ConfigError, match="LIAISON_SMTP_HOST"):
+        load_settings(environ=environ)
+
+
+def test_development_keeps_its_laptop_defaults(tmp_path):
+    settings = load_settings(environ={"LIAISON_DATA_DIR": str(tmp_path)})
+    assert settings.sqlite
+    assert settings.base_url == "http://127.0.0.1:5000"
+
+
+def test_log_format_must_be_text_or_json(tmp_path):
+    with pytest.raises(ConfigError, match="LIAISON_LOG_FORMAT"):
+        load_settings(environ={"LIAISON_DATA_DIR": str(tmp_path), "LIAISON_LOG_FORMAT": "xml"})
+
+
 @pytest.mark.parametrize(
     ("name", "value"),
     [("LIAISON_SESSION_IDLE_MINUTES", "half an hour"), ("LIAISON_SECURE_COOKIES", "maybe")],
