@@ -11,6 +11,7 @@ import pytest
 
 from accounts.models import Role
 from directory.models import Organization
+from tests.messaging.conftest import sealed
 from tests.messaging.referral_fixtures import (  # noqa: F401 - cast is a fixture
     cast,
     referral_envelope,
@@ -123,3 +124,31 @@ def test_the_recipients_of_a_hidden_organisation_are_not_found(cast, db_session,
 
     assert hidden.status_code == 404
     assert _answer(hidden) == _answer(unknown)
+
+
+@pytest.mark.parametrize("how", ["secretariat", "unpublished"])
+def test_a_message_naming_a_hidden_organisation_answers_as_for_an_unknown_id(
+    cast, db_session, make_person, how
+):
+    shelter = _hide(db_session, how)
+    editor = make_person("A", Role.SECRETARIAT)
+    own = make_person("B")
+    own.user.organizations = [shelter]
+    db_session.merge(own.user)
+    db_session.commit()
+
+    hidden = cast.sender.post(
+        "/api/v1/messages", json=sealed(cast.sender, cast.intake, to_org=shelter.id)
+    )
+    unknown = cast.sender.post(
+        "/api/v1/messages", json=sealed(cast.sender, cast.intake, to_org=str(uuid.uuid4()))
+    )
+    by_the_secretariat = editor.post(
+        "/api/v1/messages", json=sealed(editor, own, to_org=shelter.id)
+    )
+    by_its_own_people = own.post("/api/v1/messages", json=sealed(own, editor, to_org=shelter.id))
+
+    assert (hidden.status_code, hidden.get_json()["check"]) == (422, "unknown-organisation")
+    assert _answer(hidden) == _answer(unknown)
+    assert by_the_secretariat.status_code == 201
+    assert by_its_own_people.status_code == 201
