@@ -123,3 +123,27 @@ def test_every_route_answers_invalid_characters_without_a_server_error(app, visi
                     if status not in (400, 404):
                         failures.append(f"{who} {method} {url} -> {status}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.slow
+def test_every_route_that_takes_a_body_refuses_a_nul_in_a_form_field_or_json_string(app, visitors):
+    client, csrf = visitors["secretariat"]
+    failures = []
+    for rule in app.url_map.iter_rules():
+        url = _url_with(rule.rule, "")
+        for method in sorted((rule.methods or set()) & {"POST", "PUT", "DELETE"}):
+            form = client.open(
+                url,
+                method=method,
+                data={"csrf_token": csrf, "email": "a\x00@b.eu", "name": "x\x01"},
+            )
+            body = client.open(
+                url,
+                method=method,
+                json={"status": "accepted\u0000", "items": [{"name": "\ud800"}]},
+                headers={"X-CSRF-Token": csrf},
+            )
+            for kind, response in (("form", form), ("json", body)):
+                if response.status_code != 400:
+                    failures.append(f"{method} {url} ({kind}) -> {response.status_code}")
+    assert not failures, "\n".join(failures)
