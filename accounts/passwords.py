@@ -1,8 +1,11 @@
-"""Passwords: argon2id hashing and the policy (length 15-128, not a common password).
+"""Passwords: argon2id hashing and the policy (length 15-128, not a common password, not
+guessable).
 
-There are no composition rules (NIST SP 800-63B): length and a block-list do the work. Text is
-NFKC-normalised before checking and hashing so the same password typed on another keyboard or
-system still matches.
+There are no composition rules (NIST SP 800-63B): length, a block-list and a strength estimate do
+the work. The estimate is zxcvbn's (patterns, dictionaries, keyboard walks, dates, the person's
+own e-mail address); a score below 3 of 4 is refused with the estimator's own hints, whose English
+texts are msgids translated in ``web/translations/*/passwords.po``. Text is NFKC-normalised before
+checking and hashing so the same password typed on another keyboard or system still matches.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from zxcvbn import zxcvbn
 
 MIN_LENGTH = 15
+MIN_SCORE = 3  # zxcvbn: 3 is "safely unguessable", about 10^8 guesses and more
 MAX_LENGTH = 128
 DATA_DIR = Path(__file__).resolve().parent / "data"
 COMMON_FILES = ("common-passwords.txt", "common-passwords-extra.txt")
@@ -24,6 +29,10 @@ TOO_LONG = "Use at most %(max)s characters."
 TOO_COMMON = "This password is on a list of commonly used passwords. Choose another one."
 SAME_AS_EMAIL = "Your password must not be your e-mail address."
 MISMATCH = "The two passwords are not the same."
+TOO_GUESSABLE = (
+    "This password is too easy to guess. Choose a longer one, for example four or five"
+    " unrelated words."
+)
 
 _hasher = PasswordHasher()  # argon2id with the RFC 9106 low-memory parameters
 
@@ -75,7 +84,19 @@ def policy_problems(password: str, email: str = "") -> list[str]:
         problems.append(TOO_COMMON)
     if email and text.strip().lower() == email.strip().lower():
         problems.append(SAME_AS_EMAIL)
-    return problems
+    return problems or guessability_problems(text, email)
+
+
+def guessability_problems(password: str, email: str = "") -> list[str]:
+    """``TOO_GUESSABLE`` and the estimator's hints when zxcvbn scores the password below 3."""
+    hints = [email, *email.replace("@", " ").replace(".", " ").split(), "liaison"] if email else []
+    estimate = zxcvbn(password, user_inputs=[h for h in hints if h], max_length=MAX_LENGTH)
+    if estimate["score"] >= MIN_SCORE:
+        return []
+    feedback = estimate["feedback"]
+    return [TOO_GUESSABLE, *([feedback["warning"]] if feedback["warning"] else [])] + [
+        hint for hint in feedback["suggestions"] if hint
+    ]
 
 
 def hash_password(password: str) -> str:

@@ -90,6 +90,10 @@ class ServerSessionInterface(SessionInterface):
             or now - row.created_at > self.absolute
         )
 
+    def get_cookie_name(self, app: Flask) -> str:
+        """The session cookie's name (the CSRF check looks for it)."""
+        return cookie_name(self.settings)
+
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         token = request.cookies.get(cookie_name(self.settings))
         empty = ServerSession()

@@ -10,6 +10,7 @@ from flask import Flask
 from config import Settings, load_settings
 from core.db import Database
 from core.i18n import init_i18n
+from core.input_guard import init_input_guard
 from core.openapi import init_openapi
 from core.security import init_security
 from core.web import init_web
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_web(app)
     init_i18n(app)
     init_security(app)
+    init_input_guard(app)
     init_openapi(app)
 
     from accounts.http import init_accounts

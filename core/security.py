@@ -4,7 +4,8 @@
   allowed because the browser crypto (libsodium) compiles WebAssembly.
 - CSRF: a per-session token, required on every state-changing request, as a form field
   ``csrf_token`` or an ``X-CSRF-Token`` header. API clients using a bearer token are exempt
-  because no browser sends that header on its own.
+  because no browser sends that header on its own, unless the request also carries the session
+  cookie. Only requests that match a route are checked (others answer 404 or 405).
 """
 
 from __future__ import annotations
@@ -34,10 +35,23 @@ def csrf_token() -> str:
     return str(token)
 
 
+def carries_session_cookie() -> bool:
+    """True when the request sends the browser session cookie (whether or not it is live)."""
+    name = current_app.session_interface.get_cookie_name(current_app)
+    return name in request.cookies or getattr(session, "row_id", None) is not None
+
+
 def _check_csrf() -> None:
     if request.method in SAFE_METHODS:
         return
-    if request.headers.get("Authorization", "").startswith("Bearer "):
+    # Only a matched route is checked: an unknown path answers 404 and a wrong method 405.
+    if request.routing_exception is not None:
+        return
+    # A bearer token is exempt because no browser adds it on its own; a request that also
+    # carries the session cookie could be a forged one riding on that cookie, so it is not.
+    if request.headers.get("Authorization", "").startswith("Bearer ") and (
+        not carries_session_cookie()
+    ):
         return
     # JSON-only endpoints that a client calls before it has a session (no browser form can send
     # application/json across sites without a CORS preflight, which the app never grants).

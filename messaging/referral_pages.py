@@ -22,7 +22,6 @@ from accounts.models import Role, User
 from core.db import utcnow
 from core.i18n import gettext as _
 from core.web import db_session
-from directory.models import Organization
 from messaging.errors import Forbidden, NotFound, RelayError
 from messaging.models import Referral, ReferralEvent
 from messaging.services import referrals
@@ -98,15 +97,6 @@ def _network_overdue(session: Session, now: datetime) -> list[Referral]:
     return list(session.scalars(statement))
 
 
-def _redirect_choices(session: Session) -> list[Organization]:
-    statement = (
-        select(Organization)
-        .where(Organization.accepts_cross_border_referrals.is_(True))
-        .order_by(Organization.country, Organization.name)
-    )
-    return list(session.scalars(statement))
-
-
 @referral_pages.get("")
 @login_required
 def overview() -> ResponseReturnValue:
@@ -133,7 +123,7 @@ def overview() -> ResponseReturnValue:
             allowed=lambda r: referrals.allowed_changes(user, r),
             overdue=lambda r: is_overdue(r.status, r.ack_due_at, now),
             when=lambda moment: local_time(moment, user.timezone),
-            redirect_choices=_redirect_choices(session) if redirecting else [],
+            redirect_choices=referrals.redirect_choices(session, user) if redirecting else [],
             is_contact_point=user.has_role(Role.CONTACT_POINT) and bool(user.organization_ids),
             STATUS_LABELS=STATUS_LABELS,
             EVENT_LABELS=EVENT_LABELS,

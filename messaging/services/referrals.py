@@ -19,6 +19,7 @@ from accounts.models import Role, User, user_organization
 from config import Settings
 from core.db import new_id
 from directory.models import Organization
+from directory.visibility import can_see_organization, organization_filter, viewer_for
 from messaging.envelopes import UUID, format_time
 from messaging.errors import BadTransition, Forbidden, Malformed, NotFound, Rejected
 from messaging.models import Referral, ReferralEvent
@@ -71,6 +72,35 @@ def is_contact_point_of(user: User, organization_id: str | None) -> bool:
         and user.has_role(Role.CONTACT_POINT)
         and organization_id in user.organization_ids
     )
+
+
+def may_see_organisation(user: User, organization: Organization | None) -> bool:
+    """True when ``user`` may know of the organisation: it is visible to them, or their own.
+
+    To anyone else a hidden (``secretariat``-only or unpublished) organisation does not exist, so
+    every place that takes an organisation id answers for it exactly as for an unknown id.
+    """
+    if organization is None:
+        return False
+    return organization.id in user.organization_ids or can_see_organization(
+        viewer_for(user), organization
+    )
+
+
+def redirect_choices(session: Session, user: User) -> list[Organization]:
+    """The organisations ``user`` may redirect a referral to: accepting, and visible to them."""
+    statement = (
+        select(Organization)
+        .where(Organization.accepts_cross_border_referrals.is_(True))
+        .where(
+            or_(
+                organization_filter(viewer_for(user)),
+                Organization.id.in_(sorted(user.organization_ids)),
+            )
+        )
+        .order_by(Organization.country, Organization.name)
+    )
+    return list(session.scalars(statement))
 
 
 def _sending_organisation(sender: User, request: ReferralRequest) -> str:
@@ -132,7 +162,7 @@ def record_referral(
         )
     }
     receiving = organisations.get(to_org_id)
-    if receiving is None:
+    if receiving is None or not may_see_organisation(sender, receiving):
         raise Rejected(
             "to_org is not an organisation of the directory", check="unknown-organisation"
         )
@@ -352,9 +382,9 @@ def change_status(
         raise BadTransition(f"a referral that is {referral.status} cannot become {status}")
     if status == "redirected":
         target = session.get(Organization, redirect_to)
-        if target is None:
+        if not may_see_organisation(user, target):
             raise Rejected("redirect_to is not an organisation", check="unknown-organisation")
-        if target.id == referral.to_org_id:
+        if redirect_to == referral.to_org_id:
             raise Rejected("redirect to another organisation", check="same-organisation")
     before = referral.status
     values = _new_values(before, status, now)

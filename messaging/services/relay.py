@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, bindparam, exists, or_, select, true
+from sqlalchemy.orm import Session, aliased
 
 from accounts.api_tokens import ApiToken
-from accounts.models import User
+from accounts.models import Role, User, user_organization
 from config import Settings
 from core.db import utcnow
-from directory.models import Organization
+from directory.models import Organization, Visibility
 from messaging import crypto
 from messaging.envelopes import UUID, b64encode, parse_time
 from messaging.errors import Conflict, Forbidden, Malformed, Rejected, RelayError
@@ -142,13 +142,36 @@ def _slots(count: int) -> int:
     return 0 if count > MAX_SLOTS else max(4, 1 << (count - 1).bit_length())
 
 
+_SENDER = aliased(User)
+# ``to_org`` exists for the sender only when they may see it: published and not secretariat-only,
+# or one of their own organisations, or they are the secretariat. To anyone else a hidden
+# organisation is answered exactly as an unknown id.
+_ORG_VISIBLE = exists().where(
+    Organization.id == bindparam("to_org"),
+    or_(
+        and_(
+            Organization.is_published.is_(True),
+            Organization.visibility.in_((Visibility.PUBLIC.value, Visibility.NETWORK.value)),
+        ),
+        exists().where(
+            user_organization.c.organization_id == Organization.id,
+            user_organization.c.user_id == bindparam("sender"),
+        ),
+        exists().where(
+            _SENDER.id == bindparam("sender"),
+            _SENDER.role.in_((Role.SECRETARIAT.value, Role.ADMIN.value)),
+        ),
+    ),
+)
+
+
 @cache
 def _lookup_statement(with_org: bool, with_token: bool, slots: int) -> Select[Any]:
     """Built once: active people among ``people`` with their current key (if any), plus whether
     envelope ``id`` exists, (``with_org``) whether organisation ``to_org`` exists and
     (``with_token``) the token with hash ``token_hash`` if one of these people holds it."""
     id_taken = exists().where(Envelope.id == bindparam("id"))
-    org_exists = exists().where(Organization.id == bindparam("to_org")) if with_org else true()
+    org_exists = _ORG_VISIBLE if with_org else true()
     columns: list[Any] = [
         User.id,
         IdentityKey.key_id,
@@ -181,7 +204,7 @@ def _lookup_statement(with_org: bool, with_token: bool, slots: int) -> Select[An
 
 
 _ID_TAKEN = select(exists().where(Envelope.id == bindparam("id")))
-_ORG_EXISTS = select(exists().where(Organization.id == bindparam("to_org")))
+_ORG_EXISTS = select(_ORG_VISIBLE)
 
 
 def look_up(session: Session, parsed: crypto.Envelope, token_hash: str | None = None) -> Lookup:
@@ -190,7 +213,13 @@ def look_up(session: Session, parsed: crypto.Envelope, token_hash: str | None = 
     bearer token's hash, which of them (if any) holds that token."""
     to_org = parsed.header["to_org"]
     people = sorted({*parsed.recipients, parsed.header["sender"]})
-    params = {"id": parsed.id, "to_org": to_org, "people": people, "token_hash": token_hash}
+    params = {
+        "id": parsed.id,
+        "to_org": to_org,
+        "sender": parsed.header["sender"],
+        "people": people,
+        "token_hash": token_hash,
+    }
     slots = _slots(len(people))
     for slot in range(slots):
         params[f"p{slot}"] = people[min(slot, len(people) - 1)]

@@ -89,11 +89,17 @@ def test_a_disabled_persons_token_stops_working(client, enrolled, db_session):
 
 def test_a_bearer_header_cannot_ride_on_a_session_cookie(client, enrolled, sign_in):
     user = enrolled()
-    sign_in(client, user)
+    csrf = sign_in(client, user)
 
-    response = client.post(
+    forged = client.post(
         "/api/v1/messages", json={}, headers={"Authorization": "Bearer lia_whatever"}
     )
+    both = client.post(
+        "/api/v1/messages",
+        json={},
+        headers={"Authorization": "Bearer lia_whatever", "X-CSRF-Token": csrf},
+    )
 
-    assert response.status_code == 401
+    assert forged.status_code == 400  # with the cookie, the CSRF check stays on
+    assert both.status_code == 401  # and the relay takes a cookie or a bearer token, not both
     assert client.get("/api/v1/messages").status_code == 200  # the cookie alone still works

@@ -5,6 +5,7 @@ import pytest
 from accounts.passwords import (
     SAME_AS_EMAIL,
     TOO_COMMON,
+    TOO_GUESSABLE,
     TOO_LONG,
     TOO_SHORT,
     hash_password,
@@ -13,6 +14,11 @@ from accounts.passwords import (
 )
 
 EMAIL = "anna.peeters@example.org"
+REPEATS = [
+    'Repeats like "aaa" are easy to guess.',
+    "Add another word or two. Uncommon words are better.",
+    "Avoid repeated words and characters.",
+]
 
 
 @pytest.mark.parametrize(
@@ -32,7 +38,8 @@ EMAIL = "anna.peeters@example.org"
         (EMAIL, [SAME_AS_EMAIL]),
         (EMAIL.upper(), [SAME_AS_EMAIL]),
         ("ß" * 2 + " quiet river stone", []),  # any characters count, non-ASCII included
-        ("w" + "q" * 127, []),
+        ("w" + "q" * 127, [TOO_GUESSABLE, *REPEATS]),  # long but a repeat: easy to guess
+        ("violet harbour lantern " * 5 + "quiet waters!", []),  # exactly 128
         ("w" + "q" * 128, [TOO_LONG]),
         ("vier losse woorden zijn sterk", []),
     ],

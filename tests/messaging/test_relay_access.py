@@ -127,5 +127,6 @@ def test_a_deleted_copy_is_gone_for_its_holder_only(exchange):
 @pytest.mark.parametrize("bad", ["not-a-uuid", "../../etc/passwd", "%00", "x" * 300])
 def test_malformed_ids_are_simply_not_found(exchange, bad):
     person = exchange["bram"]
+    expected = 400 if bad == "%00" else 404  # a NUL byte is refused before any route runs
     for url in (f"/api/v1/messages/{bad}", f"/api/v1/threads/{bad}", f"/api/v1/blobs/{bad}"):
-        assert person.get(url).status_code == 404
+        assert person.get(url).status_code == expected

@@ -135,13 +135,19 @@ def test_a_bearer_post_counts_against_the_senders_rate_limit(app, trio, token_of
 def test_a_bearer_header_cannot_ride_on_a_session_cookie_when_posting(trio, token_of):
     anna, bram, _ = trio
 
-    response = anna.http.post(
+    bearer = f"Bearer {token_of(anna)}"
+
+    forged = anna.http.post(
+        "/api/v1/messages", json=sealed(anna, bram), headers={"Authorization": bearer}
+    )
+    both = anna.http.post(
         "/api/v1/messages",
         json=sealed(anna, bram),
-        headers={"Authorization": f"Bearer {token_of(anna)}"},
+        headers={"Authorization": bearer, "X-CSRF-Token": anna.csrf},
     )
 
-    assert response.status_code == 401
+    assert forged.status_code == 400  # with the cookie, the CSRF check stays on
+    assert both.status_code == 401
 
 
 def test_a_bearer_post_records_the_tokens_use_at_most_every_few_minutes(
