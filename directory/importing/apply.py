@@ -32,6 +32,7 @@ from directory.models import (
     Phone,
     Service,
 )
+from directory.points import place_location
 from directory.taxonomy import TaxonomyData, term_id
 
 ACTION = "import"
@@ -180,21 +181,23 @@ def _apply_place(organization: Organization, record: dict[str, Any]) -> None:
     if location is None:
         location = Location(id=new_id(), name=record["city"], visibility=organization.visibility)
         organization.locations.append(location)
-    location.latitude, location.longitude = record["lat"], record["lon"]
     address = main_address(organization)
     if wanted is None:
         if address is not None:
             location.addresses.remove(address)
-        return
-    if address is None:
-        address = Address(id=new_id(), address_type="physical")
-        location.addresses.append(address)
-    address.address_1 = wanted["street"]
-    address.postal_code = wanted["postal_code"]
-    address.city = wanted["city"]
-    address.visibility = wanted["visibility"]
-    address.country = record["country"]
-    address.region = record["region"]
+    else:
+        if address is None:
+            address = Address(id=new_id(), address_type="physical")
+            location.addresses.append(address)
+        address.address_1 = wanted["street"]
+        address.postal_code = wanted["postal_code"]
+        address.city = wanted["city"]
+        address.visibility = wanted["visibility"]
+        address.country = record["country"]
+        address.region = record["region"]
+    # After the address: a ``not_stored`` address keeps no point (``import_directory`` has
+    # already dropped it from the record and said so in its report).
+    place_location(location, record["lat"], record["lon"])
 
 
 def _apply_languages(organization: Organization, codes: list[str]) -> None:
