@@ -16,14 +16,17 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from accounts.models import Role
+from core import migrate
+from core.db import Database
 from directory.export import export_directory
 from directory.importing import import_directory
 from directory.models import Location, Organization
 from directory.places import gazetteer, haversine_km
 from directory.points import stored_point
+from tests.core.test_migrations import PG_URL, _postgres_scratch_url
 from tests.directory.samples import jsonl, line, own_session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -282,3 +285,52 @@ def test_the_address_form_drops_the_point_when_the_address_is_no_longer_stored(
     session.expire_all()
     location = session.scalar(select(Location).where(Location.organization_id == organisation.id))
     assert stored_point(location) is None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path) -> str:
+    """An empty database to migrate (on PostgreSQL, a scratch one beside the test database)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrations.db'}"
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured (LIAISON_TEST_DATABASE_URL is not set)")
+    return _postgres_scratch_url()
+
+
+def test_the_migration_clears_the_points_of_addresses_that_are_not_stored(empty_database_url):
+    migrate.upgrade(empty_database_url, "46d530f7bd0b")
+    database = Database(empty_database_url)
+    with database.engine.begin() as connection:
+        for number, visibility in ((1, "not_stored"), (2, "secretariat")):
+            connection.execute(
+                text(
+                    "INSERT INTO organization (id, ref, name, name_i18n, description, country, "
+                    "org_type, is_24_7, accepts_cross_border_referrals, visibility, "
+                    "is_published, verification_status, review_interval_days, created_at, "
+                    f"updated_at) VALUES ('00000000-0000-4000-8000-00000000000{number}', "
+                    f"'be-{number}', 'Shelter', '{{}}', '{{}}', 'BE', 'police', false, false, "
+                    "'public', true, 'unverified', 365, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO location (id, organization_id, latitude, longitude, visibility) "
+                    f"VALUES ('00000000-0000-4000-8000-00000000001{number}', "
+                    f"'00000000-0000-4000-8000-00000000000{number}', 51.1, 3.79, 'public')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO address (id, location_id, city, country, address_type, "
+                    f"visibility) VALUES ('00000000-0000-4000-8000-00000000002{number}', "
+                    f"'00000000-0000-4000-8000-00000000001{number}', 'Gent', 'BE', 'physical', "
+                    f"'{visibility}')"
+                )
+            )
+    migrate.upgrade(empty_database_url, "locpriv0001")
+    with database.engine.connect() as connection:
+        points = connection.execute(
+            text("SELECT organization_id, latitude, longitude FROM location ORDER BY 1")
+        ).all()
+    database.dispose()
+    assert [tuple(row[1:]) for row in points] == [(None, None), (51.1, 3.79)]
