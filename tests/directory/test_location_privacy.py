@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
+import tantivy
 from sqlalchemy import select, text, update
 
 from accounts.models import Role
@@ -26,6 +27,7 @@ from directory.importing import import_directory
 from directory.models import Location, Organization
 from directory.places import gazetteer, haversine_km
 from directory.points import stored_point
+from search.query import GeoPoint
 from tests.core.test_migrations import PG_URL, _postgres_scratch_url
 from tests.directory.samples import jsonl, line, own_session
 
@@ -334,3 +336,63 @@ def test_the_migration_clears_the_points_of_addresses_that_are_not_stored(empty_
         ).all()
     database.dispose()
     assert [tuple(row[1:]) for row in points] == [(None, None), (51.1, 3.79)]
+
+
+_SCHEMA_BUILDER = tantivy.SchemaBuilder
+
+
+class _BuilderWithoutPrecision:
+    """A schema builder of the index format before ``point_precision`` (exact points for all)."""
+
+    def __init__(self) -> None:
+        self._builder = _SCHEMA_BUILDER()
+
+    def __getattr__(self, name: str):
+        method = getattr(self._builder, name)
+
+        def call(*args, **kwargs):
+            if args and args[0] == "point_precision":
+                return self
+            return method(*args, **kwargs)
+
+        return call
+
+
+def test_an_index_of_the_format_before_the_rule_is_rebuilt_with_town_centres(
+    app, settings, shelters, monkeypatch
+):
+    import tantivy
+
+    from search import fields
+    from search.documents import documents_for
+    from search.query import SearchQuery
+    from search.service import SearchService
+
+    monkeypatch.setattr(fields.tantivy, "SchemaBuilder", _BuilderWithoutPrecision)
+    older_schema = fields.schema()
+    monkeypatch.undo()
+    path = settings.data_dir / "older" / "search" / "embedded"
+    (path / "gen-1").mkdir(parents=True)
+    older = tantivy.Index(older_schema, path=str(path / "gen-1"))
+    fields.register(older)
+    writer = older.writer(heap_size=15_000_000, num_threads=1)
+    # What the old code wrote: the stored point in every audience's document.
+    for document in documents_for(shelters["t-secret-address"], places=gazetteer()):
+        document.update(lat=SECRET_POINT[0], lon=SECRET_POINT[1])
+        writer.add_document(fields.to_tantivy(document))
+    writer.commit()
+    writer.wait_merging_threads()
+    (path / "CURRENT").write_text("gen-1")
+
+    service = SearchService(
+        settings.replace(data_dir=settings.data_dir / "older"), app.extensions["liaison.db"]
+    )
+    try:
+        near = GeoPoint(*FIVE_PLACES[0])
+        page = service.search(SearchQuery(near=near, sort="distance", audience="public"))
+    finally:
+        service.close()
+    assert not service.embedded.needs_rebuild()
+    (hit,) = [h for h in page.hits if h.ref == "t-secret-address"]
+    gent = gazetteer().find("Gent")
+    assert hit.distance_km == round(haversine_km(near.lat, near.lon, gent.lat, gent.lon))
