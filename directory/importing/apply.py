@@ -43,6 +43,7 @@ SHORT_REVIEW_ORG_TYPES = frozenset(
     {"specialised_victim_centre", "specialised_minor_shelter", "protected_reception"}
 )
 SHORT_REVIEW_SERVICE_TYPES = frozenset({"shelter", "helpline"})
+CONFIDENTIAL_ADDRESS = ("secretariat", "not_stored")
 SCALAR_FIELDS = (
     "name",
     "alternate_name",
@@ -346,12 +347,18 @@ def _audit_changes(
     session: Session, organization: Organization, old: dict[str, Any], new: dict[str, Any]
 ) -> None:
     secret = "secretariat" in (old["visibility"], new["visibility"])
+    # A point is as private as the street address it places (``directory.points``).
+    hidden_point = any(
+        (record.get("address") or {}).get("visibility") in CONFIDENTIAL_ADDRESS
+        for record in (old, new)
+    )
     for field, value in new.items():
         before = old[field]
         if field == "contact_points":
             _audit_contact_points(session, organization, before or [], value, secret)
         elif before != value and not (before is None and value in ([], {})):
             confidential = secret or _is_confidential(field, before, value)
+            confidential = confidential or (hidden_point and field in ("lat", "lon"))
             _audit(session, organization, field, before, value, confidential=confidential)
 
 

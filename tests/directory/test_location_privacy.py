@@ -396,3 +396,18 @@ def test_an_index_of_the_format_before_the_rule_is_rebuilt_with_town_centres(
     (hit,) = [h for h in page.hits if h.ref == "t-secret-address"]
     gent = gazetteer().find("Gent")
     assert hit.distance_km == round(haversine_km(near.lat, near.lon, gent.lat, gent.lon))
+
+
+def test_the_audit_history_redacts_the_point_of_a_confidential_address(session, shelters):
+    from core.audit import AuditEntry
+
+    entries = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.organization_id == shelters["t-secret-address"].id,
+            AuditEntry.field.in_(["lat", "lon"]),
+        )
+    ).all()
+    assert {(e.field, e.new_value) for e in entries} == {
+        ("lat", "[redacted]"),
+        ("lon", "[redacted]"),
+    }
