@@ -411,3 +411,15 @@ def test_the_audit_history_redacts_the_point_of_a_confidential_address(session, 
         ("lat", "[redacted]"),
         ("lon", "[redacted]"),
     }
+
+
+def test_a_public_address_keeps_its_exact_point_for_everyone(session, client):
+    public_address = {"street": "Open 1", "postal_code": "2000", "city": "Antwerpen",
+                      "visibility": "public"}  # fmt: skip
+    import_directory(
+        session,
+        jsonl(line(ref="t-open", city="Antwerpen", lat=51.23, lon=4.45, address=public_address)),
+    )
+    session.commit()
+    answer = client.get("/api/v1/organizations/t-open").get_json()
+    assert answer["location"] == {"lat": 51.23, "lon": 4.45, "precision": "exact"}
