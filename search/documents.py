@@ -1,7 +1,9 @@
 """Search documents built from the directory: what each audience may find an organisation by.
 
 One organisation gives one document per audience that may see it, merged when two audiences
-see the same thing; a document never holds a service or a location its audiences may not see.
+see the same thing; a document never holds a service or a location its audiences may not see,
+and its point is the one ``directory.points`` gives its audience (a confidential address's town
+centre), so radius filters, distance sort and distances never reach a stored point.
 Text is indexed in every language it is written in, and every taxonomy code with its labels in
 NL/FR/DE/EN and its synonyms, so a query in one language finds an entry written in another.
 """
