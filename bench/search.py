@@ -35,6 +35,7 @@ from rapidfuzz import process  # noqa: E402
 from rapidfuzz.distance import OSA  # noqa: E402
 
 from directory.models import Attribute, Language, Location, Organization  # noqa: E402
+from directory.points import place_location  # noqa: E402
 from directory.taxonomy import load_taxonomy  # noqa: E402
 from search.analysis import typo_budget  # noqa: E402
 from search.documents import documents_for  # noqa: E402
@@ -157,7 +158,9 @@ def generate(size: int, seed: int = 7) -> tuple[list[Organization], list[Org]]:
         lat = town.lat + rng.uniform(-0.02, 0.02)
         lon = town.lon + rng.uniform(-0.02, 0.02)
         organization.services = []
-        organization.locations = [Location(latitude=lat, longitude=lon, visibility="public")]
+        location = Location(visibility="public")
+        place_location(location, lat, lon)
+        organization.locations = [location]
         organization.languages = [
             Language(code=c, position=i) for i, c in enumerate(rng.sample(LANGS, 2))
         ]

@@ -14,10 +14,12 @@ from flask import Blueprint, Flask, abort, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from core.openapi import register_paths
-from core.web import db_session
+from core.web import db_session, settings
 from directory.api_docs import API_PATHS, API_SCHEMAS
 from directory.importing.record import contact_phone, contact_role, main_address, main_location
 from directory.models import Organization
+from directory.places import Gazetteer
+from directory.points import PublicPoint, places_for, point_for
 from directory.queries import count_matching_organizations, get_organization, list_organizations
 from directory.taxonomy import load_taxonomy
 from directory.visibility import Viewer, can_see, can_see_child, viewer_for
@@ -27,6 +29,11 @@ LANGUAGES = ("nl", "fr", "de", "en")
 MAX_PER_PAGE = 200
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def current_places() -> Gazetteer:
+    """The bundled place data, for the town centre standing in for a confidential point."""
+    return places_for(settings().data_dir)
 
 
 def current_viewer() -> Viewer:
@@ -80,8 +87,11 @@ def organisation_summary(organization: Organization, lang: str) -> dict[str, Any
     }
 
 
-def organisation_detail(viewer: Viewer, organization: Organization, lang: str) -> dict[str, Any]:
-    """Everything about an organisation the viewer may see."""
+def organisation_detail(
+    viewer: Viewer, organization: Organization, lang: str, places: Gazetteer | None = None
+) -> dict[str, Any]:
+    """Everything about an organisation the viewer may see (its point from ``point_for``)."""
+    places = places if places is not None else current_places()
 
     def visible(visibility: str) -> bool:
         return can_see_child(viewer, organization, visibility)
@@ -122,13 +132,7 @@ def organisation_detail(viewer: Viewer, organization: Organization, lang: str) -
             for phone in organization.phones
             if phone.contact_id is None and visible(phone.visibility)
         ],
-        "location": (
-            {"lat": location.latitude, "lon": location.longitude}
-            if location is not None
-            and location.latitude is not None
-            and visible(location.visibility)
-            else None
-        ),
+        "location": _point(point_for(viewer, organization, places, location)),
         "address": (
             {
                 "street": address.address_1,
@@ -154,6 +158,13 @@ def organisation_detail(viewer: Viewer, organization: Organization, lang: str) -
         ),
         "updated_at": organization.updated_at.isoformat(),
     }
+
+
+def _point(point: PublicPoint | None) -> dict[str, Any] | None:
+    """A point as the API shows it; ``precision`` says whether it is the town's centre."""
+    if point is None:
+        return None
+    return {"lat": point.lat, "lon": point.lon, "precision": point.precision}
 
 
 def _contact_point(viewer: Viewer, contact: Any) -> dict[str, Any]:

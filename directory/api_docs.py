@@ -54,7 +54,17 @@ API_SCHEMAS: dict[str, Any] = {
             "target_groups": {"type": "array", "items": _LABELLED},
             "services": {"type": "array", "items": {"type": "object"}},
             "phones": {"type": "array", "items": {"type": "object"}},
-            "location": {"type": ["object", "null"]},
+            "location": {
+                "type": ["object", "null"],
+                "description": "The point the caller may see: the stored one (precision "
+                "`exact`) or, where the street address is not public to the caller, the centre "
+                "of the organisation's town (precision `town`).",
+                "properties": {
+                    "lat": {"type": "number"},
+                    "lon": {"type": "number"},
+                    "precision": {"type": "string", "enum": ["exact", "town"]},
+                },
+            },
             "address": {"type": ["object", "null"]},
             "contact_points": {"type": "array", "items": {"type": "object"}},
             "is_24_7": {"type": "boolean"},

@@ -81,10 +81,14 @@ def export_command(export_format: str, scope: str | None) -> None:
         click.echo(
             "note: secretariat scope includes confidential addresses and contact points", err=True
         )
+    from core.cli import Context
+    from directory.points import places_for
+
     database = _database()
+    places = places_for(click.get_current_context().ensure_object(Context).settings.data_dir)
     try:
         with database.session() as session:
-            for chunk in export_directory(session, export_format, scope):
+            for chunk in export_directory(session, export_format, scope, places):
                 sys.stdout.write(chunk)
     finally:
         database.dispose()

@@ -6,6 +6,8 @@ contact points only in the secretariat scope). Unpublished organisations are nev
 Defaults: ``jsonl`` is for moving a directory between instances (export → import round-trips),
 so it defaults to the secretariat scope; ``csv`` is a spreadsheet that travels by e-mail, so it
 defaults to the network scope; ``hsds`` is for publishing, so it defaults to the public scope.
+Points come from ``directory.points``: HSDS gives a confidential address its town centre; the
+import format (jsonl, csv) carries a point only where the scope may see the exact one.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from directory.errors import UnknownExportFormat
 from directory.hsds import hsds_organization
 from directory.importing.record import organisation_record
 from directory.models import Organization
+from directory.places import Gazetteer, gazetteer
 from directory.queries import FULL_ORGANISATION
 from directory.visibility import Viewer, organization_filter, viewer_for_audience
 
@@ -75,8 +78,13 @@ def exported_organisations(session: Session, viewer: Viewer) -> list[Organizatio
     return list(session.scalars(statement))
 
 
-def export_directory(session: Session, export_format: str, scope: str) -> Iterator[str]:
-    """The export as chunks of text, in ``jsonl``, ``csv`` or ``hsds``, for the given scope."""
+def export_directory(
+    session: Session, export_format: str, scope: str, places: Gazetteer | None = None
+) -> Iterator[str]:
+    """The export as chunks of text, in ``jsonl``, ``csv`` or ``hsds``, for the given scope.
+
+    ``places`` (the bundled place data, read when not given) places confidential addresses.
+    """
     if export_format not in FORMATS:
         raise UnknownExportFormat(f"unknown format {export_format!r}; use {', '.join(FORMATS)}")
     if scope not in SCOPES:
@@ -87,7 +95,7 @@ def export_directory(session: Session, export_format: str, scope: str) -> Iterat
         return (jsonl_line(organisation_record(o, viewer)) for o in organisations)
     if export_format == "csv":
         return _csv(organisation_record(o, viewer) for o in organisations)
-    return _hsds(viewer, organisations)
+    return _hsds(viewer, organisations, places if places is not None else gazetteer())
 
 
 def jsonl_line(record: dict[str, Any]) -> str:
@@ -95,11 +103,11 @@ def jsonl_line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False) + "\n"
 
 
-def _hsds(viewer: Viewer, organisations: list[Organization]) -> Iterator[str]:
+def _hsds(viewer: Viewer, organisations: list[Organization], places: Gazetteer) -> Iterator[str]:
     yield "["
     for index, organization in enumerate(organisations):
         separator = "," if index else ""
-        yield f"{separator}\n" + json.dumps(hsds_organization(viewer, organization))
+        yield f"{separator}\n" + json.dumps(hsds_organization(viewer, organization, places=places))
     yield "\n]\n"
 
 

@@ -13,6 +13,8 @@ import uuid
 from typing import Any
 
 from directory.models import Contact, Location, Organization, Phone, Service, i18n_text
+from directory.places import Gazetteer
+from directory.points import point_for
 from directory.taxonomy import NAMESPACE, TaxonomyData, Term, load_taxonomy, taxonomy_id, term_id
 from directory.visibility import Viewer, can_see, can_see_child
 
@@ -126,7 +128,11 @@ def _contact(
 
 
 def _location(
-    viewer: Viewer, organization: Organization, location: Location, locale: str
+    viewer: Viewer,
+    organization: Organization,
+    location: Location,
+    locale: str,
+    places: Gazetteer | None,
 ) -> dict[str, Any] | None:
     addresses = [
         {
@@ -144,7 +150,8 @@ def _location(
         for address in location.addresses
         if can_see(viewer, address.visibility) and address.address_1 and address.city
     ]
-    if location.latitude is None and not addresses:
+    point = point_for(viewer, organization, places, location)
+    if point is None and not addresses:
         return None
     return _clean(
         {
@@ -152,8 +159,8 @@ def _location(
             "location_type": "physical",
             "organization_id": organization.id,
             "name": location.name,
-            "latitude": location.latitude,
-            "longitude": location.longitude,
+            "latitude": point.lat if point else None,
+            "longitude": point.lon if point else None,
             "addresses": addresses,
         }
     )
@@ -262,9 +269,16 @@ def hsds_service(
 
 
 def hsds_organization(
-    viewer: Viewer, organization: Organization, locale: str = "en"
+    viewer: Viewer,
+    organization: Organization,
+    locale: str = "en",
+    places: Gazetteer | None = None,
 ) -> dict[str, Any]:
-    """A fully nested organisation with its services, as the viewer may see it."""
+    """A fully nested organisation with its services, as the viewer may see it.
+
+    A location's point is the one ``point_for`` gives the viewer (a confidential address's
+    town centre from ``places``; without ``places``, no point at all).
+    """
     record = organization_summary(organization, locale)
     attributes = [
         _attribute(a.id, (organization.id, "organization"), a.vocabulary, a.term_code, locale)
@@ -282,7 +296,7 @@ def hsds_organization(
         ),
     )
     locations = [
-        _location(viewer, organization, location, locale)
+        _location(viewer, organization, location, locale, places)
         for location in organization.locations
         if can_see_child(viewer, organization, location.visibility)
     ]

@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from core.web import db_session
-from directory.api import current_viewer, language_param, paging_params
+from directory.api import current_places, current_viewer, language_param, paging_params
 from directory.hsds import (
     HSDS_VERSION,
     hsds_organization,
@@ -88,7 +88,7 @@ def organization(key: str) -> ResponseReturnValue:
     found = get_organization(db_session(), viewer, key)
     if found is None:
         abort(404, description="no organization with this id")
-    return jsonify(hsds_organization(viewer, found, lang))
+    return jsonify(hsds_organization(viewer, found, lang, current_places()))
 
 
 @blueprint.get("/services")

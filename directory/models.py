@@ -138,7 +138,7 @@ class Service(Base):
 
 
 class Location(Base):
-    """Where an organisation is; for a confidential address, the town centre (HSDS ``location``)."""
+    """Where an organisation is (HSDS ``location``); its point is read by ``directory.points``."""
 
     __tablename__ = "location"
     __table_args__ = (CheckConstraint(VISIBILITY_CHECK, name="visibility"),)
@@ -148,8 +148,10 @@ class Location(Base):
         id_column(), ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
-    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The stored point is private: only ``directory.points`` reads or writes it, so that every
+    # channel shows a confidential address's town centre instead (see docs/security.md).
+    _latitude: Mapped[float | None] = mapped_column("latitude", Float, nullable=True)
+    _longitude: Mapped[float | None] = mapped_column("longitude", Float, nullable=True)
     visibility: Mapped[str] = mapped_column(String(12), default=Visibility.NETWORK.value)
 
     organization: Mapped[Organization] = relationship(back_populates="locations")

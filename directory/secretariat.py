@@ -280,10 +280,22 @@ def address(organisation_id: str) -> str | Response:
         template="secretariat/address.html",
         to_values=forms.address_form,
         parse=forms.address_values,
-        save=lambda v: services.update_address(db_session(), _actor(), organization.id, v),
+        save=lambda v: _save_address(organization.id, v),
         saved="Address saved.",
         target=target,
     )
+
+
+def _save_address(organisation_id: str, values: dict[str, Any]) -> list[str]:
+    changed = services.update_address(db_session(), _actor(), organisation_id, values)
+    if "point" in changed:
+        flash(
+            gettext(
+                "The map point was dropped: an address that is not stored keeps only its town."
+            ),
+            "warning",
+        )
+    return changed
 
 
 @secretariat.get("/organisations/<organisation_id>/history")

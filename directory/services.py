@@ -23,6 +23,7 @@ from core import audit, outbox
 from directory.errors import OrganisationNotFound
 from directory.importing.apply import review_interval_days
 from directory.models import Address, Attribute, Language, Location, Organization, Phone
+from directory.points import keeps_point, place_location, stored_point
 from directory.taxonomy import term_id
 from directory.validation import (
     ADDRESS_VISIBILITIES,
@@ -405,7 +406,10 @@ def check_address(values: Mapping[str, Any], organization: Organization) -> dict
 def update_address(
     session: Session, actor_id: str | None, organization_id: str, values: Mapping[str, Any]
 ) -> list[str]:
-    """Set the organisation's street address and who may see it; returns the changed fields."""
+    """Set the organisation's street address and who may see it; returns the changed fields.
+
+    ``point`` among them means the location's point was dropped (the address is now not stored).
+    """
     organization = get_organization_for_edit(session, organization_id)
     clean = check_address(values, organization)
     location = organization.locations[0] if organization.locations else None
@@ -431,6 +435,14 @@ def update_address(
             )  # fmt: skip
             setattr(address, name, clean[name])
             changed.append(name)
+    if stored_point(location) is not None and not keeps_point(location):
+        # A ``not_stored`` address keeps only its town: the exact point goes too.
+        _audit(
+            session, actor_id, organization, "point", "stored", None,
+            entity=location, entity_type="location", confidential=True,
+        )  # fmt: skip
+        place_location(location, None, None)
+        changed.append("point")
     if changed:
         outbox.enqueue(session, organization.id)
     session.flush()

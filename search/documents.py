@@ -1,7 +1,9 @@
 """Search documents built from the directory: what each audience may find an organisation by.
 
 One organisation gives one document per audience that may see it, merged when two audiences
-see the same thing; a document never holds a service or a location its audiences may not see.
+see the same thing; a document never holds a service or a location its audiences may not see,
+and its point is the one ``directory.points`` gives its audience (a confidential address's town
+centre), so radius filters, distance sort and distances never reach a stored point.
 Text is indexed in every language it is written in, and every taxonomy code with its labels in
 NL/FR/DE/EN and its synonyms, so a query in one language finds an entry written in another.
 """
@@ -16,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from directory.models import Location, Organization
+from directory.points import point_for
 from directory.taxonomy import TaxonomyData, load_taxonomy
 from directory.visibility import (
     can_see,
@@ -46,18 +49,10 @@ def _labels(taxonomy: TaxonomyData, vocabulary: str, code: str) -> tuple[dict[st
 
 def _position(
     organization: Organization, audience: str, places: Gazetteer | None
-) -> tuple[float | None, float | None]:
-    """The first location the audience may see, else the town centre, else nothing."""
-    viewer = viewer_for_audience(audience)
-    for location in organization.locations:
-        visible = can_see_child(viewer, organization, location.visibility)
-        if visible and location.latitude is not None and location.longitude is not None:
-            return location.latitude, location.longitude
-    if places is not None and organization.city:
-        centre = places.find(organization.city)
-        if centre is not None:  # the town centre: never more than the city already says
-            return centre.lat, centre.lon
-    return None, None
+) -> tuple[float | None, float | None, str | None]:
+    """The point this audience may see (``directory.points``): exact, town centre, or none."""
+    point = point_for(viewer_for_audience(audience), organization, places)
+    return (point.lat, point.lon, point.precision) if point is not None else (None, None, None)
 
 
 def _document(
@@ -94,7 +89,7 @@ def _document(
             ]
     city = organization.city
     city_names = [city, *(places.aliases(city) if places else [])] if city else []
-    lat, lon = _position(organization, audience, places)
+    lat, lon, precision = _position(organization, audience, places)
     names = [organization.name, *(organization.name_i18n or {}).values()]
     if organization.alternate_name:
         names.append(organization.alternate_name)
@@ -117,6 +112,7 @@ def _document(
         "text": {lang: "\n".join(t for t in texts if t) for lang, texts in per_language.items()},
         "lat": lat,
         "lon": lon,
+        "precision": precision,
         "visibility": organization.visibility,
         "is_published": bool(organization.is_published),
     }
@@ -135,6 +131,8 @@ def documents_for(
     widest = viewer_for_audience(audiences[0])
     children = [s.visibility for s in organization.services]
     children += [loc.visibility for loc in organization.locations]
+    # An address's visibility decides which point an audience gets (directory.points).
+    children += [a.visibility for loc in organization.locations for a in loc.addresses]
     if all(can_see(widest, visibility) for visibility in children):
         # Every audience sees the same: one document (the usual case, and much faster).
         document = _document(organization, audiences[0], taxonomy, places)

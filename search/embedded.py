@@ -461,7 +461,10 @@ class EmbeddedBackend:
         hits = self._page(searcher, final, query, total, first.hits) if total else []
         highlighter = Highlighter(plan) if plan.words else None
         page_hits = build_hits(
-            [(data, distance, score) for score, data, distance in hits], highlighter, query.locale
+            [(data, distance, score) for score, data, distance in hits],
+            highlighter,
+            query.locale,
+            query.audience,
         )
         if counting is not None:
             facets = counting.result()
@@ -534,7 +537,7 @@ class EmbeddedBackend:
         )
         highlighter = Highlighter(current) if current.words else None
         rows = [(self._payload(searcher, a), d, s) for s, a, d in found[query.offset :]]
-        hits = build_hits(rows, highlighter, query.locale)
+        hits = build_hits(rows, highlighter, query.locale, query.audience)
         return self._result(query, hits, counted.facets, counted.total, started)
 
     def _search_within_box(
@@ -584,7 +587,9 @@ class EmbeddedBackend:
             window = first[query.offset :]
             rows = [(s, self._payload(searcher, a), d) for s, a, d in window]
         highlighter = Highlighter(plan) if plan.words else None
-        hits = build_hits([(data, d, s) for s, data, d in rows], highlighter, query.locale)
+        hits = build_hits(
+            [(data, d, s) for s, data, d in rows], highlighter, query.locale, query.audience
+        )
         facets = self._count_masks(searcher, [a for _, a, _ in inside]) if inside else {}
         return self._result(query, hits, facets, len(inside), started)
 

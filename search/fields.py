@@ -40,6 +40,10 @@ def schema() -> tantivy.Schema:
     builder.add_float_field("lat", indexed=True, fast=True)
     builder.add_float_field("lon", indexed=True, fast=True)
     builder.add_text_field("has_geo", tokenizer_name="raw")
+    # "exact" or "town" (directory.points): each audience's document holds the point that
+    # audience may see. New in the index format that stopped holding exact confidential points,
+    # so an index written before it no longer matches the schema and is rebuilt.
+    builder.add_text_field("point_precision", tokenizer_name="raw")
     builder.add_text_field("geo_cell", tokenizer_name="raw")
     builder.add_text_field("forms", tokenizer_name="raw")
     for name in (*FACET_FIELDS, "flags"):
@@ -94,6 +98,7 @@ def _add_place(doc: tantivy.Document, document: SearchDocument, lat: float, lon:
     doc.add_float("lat", lat)
     doc.add_float("lon", lon)
     doc.add_text("has_geo", "yes")
+    doc.add_text("point_precision", str(document.get("precision") or "exact"))
     for name in cells_of(lat, lon):
         for audience in document["audiences"]:
             doc.add_text("geo_cell", cell_term(audience, name))

@@ -213,7 +213,9 @@ class MeiliBackend:
             distance = None
             if query.near is not None and data.get("lat") is not None:
                 distance = haversine_km(query.near.lat, query.near.lon, data["lat"], data["lon"])
-            hits.append(build_hit(data, highlighter, query.locale, distance))
+            hits.append(
+                build_hit(data, highlighter, query.locale, distance, audience=query.audience)
+            )
         facets = {
             name: {
                 str(k).lower() if name in ("is_24_7", "cross_border") else k: int(v)

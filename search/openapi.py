@@ -69,7 +69,11 @@ SCHEMAS: dict[str, Any] = {
             "org_type": {"type": "string"},
             "is_24_7": {"type": "boolean"},
             "cross_border": {"type": "boolean"},
-            "distance_km": {"type": ["number", "null"]},
+            "distance_km": {
+                "type": ["number", "null"],
+                "description": "From the point the caller may see (a confidential address's "
+                "town centre); in whole kilometres for anyone but the secretariat.",
+            },
             "highlights": {
                 "type": "object",
                 "description": "HTML-escaped text with <mark> around matches (name, description).",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from directory.places import GeoPoint  # the query's point; search modules import it from here
+
 FACET_FIELDS = (
     "country",
     "org_type",
@@ -21,15 +23,6 @@ MAX_PER_PAGE = 100
 
 class InvalidQuery(ValueError):
     """A search parameter is malformed or out of range; the message says which and why."""
-
-
-@dataclass(frozen=True)
-class GeoPoint:
-    """A point on the map, in decimal degrees (WGS 84)."""
-
-    lat: float
-    lon: float
-    label: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,29 @@ def _texts(payload: dict[str, Any], locale: str) -> tuple[str, list[str]]:
     return name or payload["name"], [shown, *others]
 
 
+def shown_distance(distance_km: float | None, audience: str) -> float | None:
+    """The distance a hit shows: to 100 m for the secretariat, else in whole kilometres.
+
+    Other callers' distances are measured from the point ``directory.points`` gives them (a
+    confidential address's town centre) and rounded, so that answers from several places
+    cannot be combined into a position finer than the town.
+    """
+    if distance_km is None:
+        return None
+    return round(distance_km, 1) if audience == "secretariat" else round(distance_km)
+
+
 def build_hits(
     rows: Sequence[tuple[dict[str, Any], float | None, float]],
     highlighter: Highlighter | None,
     locale: str,
+    audience: str,
 ) -> list[SearchHit]:
     """Hits from (payload, distance, score) rows, their words highlighted in one go."""
     if highlighter is not None:
         texts = [_texts(payload, locale) for payload, _, _ in rows]
         highlighter.prepare(t for name, descriptions in texts for t in (name, *descriptions))
-    return [build_hit(p, highlighter, locale, d, s) for p, d, s in rows]
+    return [build_hit(p, highlighter, locale, d, s, audience=audience) for p, d, s in rows]
 
 
 def build_hit(
@@ -40,6 +53,8 @@ def build_hit(
     locale: str,
     distance_km: float | None = None,
     score: float = 0.0,
+    *,
+    audience: str,
 ) -> SearchHit:
     """A hit from a document's stored payload."""
     name, descriptions = _texts(payload, locale)
@@ -62,7 +77,7 @@ def build_hit(
         org_type=payload["org_type"],
         is_24_7=bool(payload.get("is_24_7")),
         cross_border=bool(payload.get("cross_border")),
-        distance_km=None if distance_km is None else round(distance_km, 1),
+        distance_km=shown_distance(distance_km, audience),
         highlights=highlights,
         badges=[badge for key, badge in BADGES if payload.get(key)],
         score=score,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -31,13 +32,28 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     ignored_fields: list[str] = field(default_factory=list)
+    # Line numbers whose ``lat``/``lon`` were dropped: a ``not_stored`` address keeps no point.
+    dropped_points: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line of counts, as the CLI prints it."""
-        return (
+        summary = (
             f"{len(self.created)} created, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged"
         )
+        if self.dropped_points:
+            lines = ", ".join(str(number) for number in self.dropped_points)
+            summary += (
+                f"; lat/lon dropped on line(s) {lines}: "
+                "an address that is not stored keeps no point, only its town"
+            )
+        return summary
+
+
+def drops_point(record: dict[str, Any]) -> bool:
+    """True when a record gives a point for an address that is ``not_stored``."""
+    address = record.get("address") or {}
+    return address.get("visibility") == "not_stored" and record.get("lat") is not None
 
 
 def directory_is_empty(session: Session) -> bool:
@@ -65,7 +81,10 @@ def import_directory(
         )
         existing.update((o.ref, o) for o in session.scalars(statement))
     report = ImportReport(ignored_fields=sorted(parsed.ignored_fields))
-    for _line, record in parsed.records:
+    for number, record in parsed.records:
+        if drops_point(record):
+            record["lat"] = record["lon"] = None
+            report.dropped_points.append(number)
         organization = existing.get(record["ref"])
         if organization is None:
             create_organisation(session, record, taxonomy, today)

@@ -32,6 +32,7 @@ from directory.models import (
     Phone,
     Service,
 )
+from directory.points import place_location
 from directory.taxonomy import TaxonomyData, term_id
 
 ACTION = "import"
@@ -42,6 +43,7 @@ SHORT_REVIEW_ORG_TYPES = frozenset(
     {"specialised_victim_centre", "specialised_minor_shelter", "protected_reception"}
 )
 SHORT_REVIEW_SERVICE_TYPES = frozenset({"shelter", "helpline"})
+CONFIDENTIAL_ADDRESS = ("secretariat", "not_stored")
 SCALAR_FIELDS = (
     "name",
     "alternate_name",
@@ -180,21 +182,23 @@ def _apply_place(organization: Organization, record: dict[str, Any]) -> None:
     if location is None:
         location = Location(id=new_id(), name=record["city"], visibility=organization.visibility)
         organization.locations.append(location)
-    location.latitude, location.longitude = record["lat"], record["lon"]
     address = main_address(organization)
     if wanted is None:
         if address is not None:
             location.addresses.remove(address)
-        return
-    if address is None:
-        address = Address(id=new_id(), address_type="physical")
-        location.addresses.append(address)
-    address.address_1 = wanted["street"]
-    address.postal_code = wanted["postal_code"]
-    address.city = wanted["city"]
-    address.visibility = wanted["visibility"]
-    address.country = record["country"]
-    address.region = record["region"]
+    else:
+        if address is None:
+            address = Address(id=new_id(), address_type="physical")
+            location.addresses.append(address)
+        address.address_1 = wanted["street"]
+        address.postal_code = wanted["postal_code"]
+        address.city = wanted["city"]
+        address.visibility = wanted["visibility"]
+        address.country = record["country"]
+        address.region = record["region"]
+    # After the address: a ``not_stored`` address keeps no point (``import_directory`` has
+    # already dropped it from the record and said so in its report).
+    place_location(location, record["lat"], record["lon"])
 
 
 def _apply_languages(organization: Organization, codes: list[str]) -> None:
@@ -343,12 +347,18 @@ def _audit_changes(
     session: Session, organization: Organization, old: dict[str, Any], new: dict[str, Any]
 ) -> None:
     secret = "secretariat" in (old["visibility"], new["visibility"])
+    # A point is as private as the street address it places (``directory.points``).
+    hidden_point = any(
+        (record.get("address") or {}).get("visibility") in CONFIDENTIAL_ADDRESS
+        for record in (old, new)
+    )
     for field, value in new.items():
         before = old[field]
         if field == "contact_points":
             _audit_contact_points(session, organization, before or [], value, secret)
         elif before != value and not (before is None and value in ([], {})):
             confidential = secret or _is_confidential(field, before, value)
+            confidential = confidential or (hidden_point and field in ("lat", "lon"))
             _audit(session, organization, field, before, value, confidential=confidential)
 
 

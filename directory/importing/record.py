@@ -6,13 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from directory.models import Address, Contact, Location, Organization, Phone
+from directory.models import Address, Contact, Organization, Phone
+from directory.points import main_location, point_for
 from directory.visibility import Viewer, can_see, can_see_child
-
-
-def main_location(organization: Organization) -> Location | None:
-    """The location the import format describes (the first one)."""
-    return organization.locations[0] if organization.locations else None
 
 
 def main_address(organization: Organization) -> Address | None:
@@ -46,8 +42,9 @@ def organisation_record(organization: Organization, viewer: Viewer | None = None
     def visible(visibility: str) -> bool:
         return viewer is None or can_see_child(viewer, organization, visibility)
 
-    location = main_location(organization)
-    shown_location = location if location and visible(location.visibility) else None
+    # The import format carries a point only where it is the exact one the viewer may see: a
+    # town centre read back as an organisation's own point would be wrong on the next import.
+    point = point_for(viewer, organization, None)
     phone = main_phone(organization, emergency=False)
     emergency = main_phone(organization, emergency=True)
     record: dict[str, Any] = {
@@ -62,8 +59,8 @@ def organisation_record(organization: Organization, viewer: Viewer | None = None
         "country": organization.country,
         "region": organization.region,
         "city": organization.city,
-        "lat": shown_location.latitude if shown_location else None,
-        "lon": shown_location.longitude if shown_location else None,
+        "lat": point.lat if point is not None and point.is_exact else None,
+        "lon": point.lon if point is not None and point.is_exact else None,
         "org_type": organization.org_type,
         "languages": organization.language_codes,
         "exploitation_forms": organization.codes("exploitation_form"),

@@ -10,6 +10,7 @@ import pytest
 
 from core.outbox import enqueue
 from directory.models import Attribute, Language, Location, Organization, Service
+from directory.points import place_location
 from directory.taxonomy import term_id
 from search.query import SearchQuery
 
@@ -78,9 +79,9 @@ def build_organization(
         for i, (code, vis) in enumerate(services)
     ]
     if lat is not None and lon is not None:
-        organization.locations = [
-            Location(latitude=lat, longitude=lon, visibility=location_visibility)
-        ]
+        location = Location(visibility=location_visibility)
+        place_location(location, lat, lon)
+        organization.locations = [location]
     return organization
 
 

@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from directory.points import stored_point
 from search.grid import LEVELS, cells_of, cover
 from search.places import haversine_km
 from search.query import GeoPoint
@@ -15,6 +16,14 @@ from search.query import GeoPoint
 from .conftest import build_organization, refs
 
 CENTRE = GeoPoint(50.8503, 4.3517, "Brussels")
+
+
+def _stored(organization) -> tuple[float, float]:
+    point = stored_point(organization.locations[0])
+    assert point is not None
+    return point.lat, point.lon
+
+
 KM_PER_DEGREE = 6371.0088 * math.pi / 180  # along a meridian, as haversine_km measures
 
 
@@ -78,12 +87,7 @@ def test_radius_counts_and_facets_exactly_at_the_edge_and_on_cell_borders(add_or
     add_organizations(*organizations)
     for radius in (25.0, 0.05, 0.3):
         within = [
-            o
-            for o in organizations
-            if haversine_km(
-                CENTRE.lat, CENTRE.lon, o.locations[0].latitude, o.locations[0].longitude
-            )
-            <= radius
+            o for o in organizations if haversine_km(CENTRE.lat, CENTRE.lon, *_stored(o)) <= radius
         ]
         page = find(near=CENTRE, radius_km=radius, sort="distance", per_page=100)
         assert sorted(refs(page)) == sorted(o.ref for o in within), radius
@@ -109,12 +113,7 @@ def test_nearest_first_pages_through_a_crowded_circle(add_organizations, find):
         for i in range(120)
     ]
     add_organizations(*organizations)
-    distance = {
-        o.ref: haversine_km(
-            CENTRE.lat, CENTRE.lon, o.locations[0].latitude, o.locations[0].longitude
-        )
-        for o in organizations
-    }
+    distance = {o.ref: haversine_km(CENTRE.lat, CENTRE.lon, *_stored(o)) for o in organizations}
     expected = sorted((d, ref) for ref, d in distance.items() if d <= 12)
     first = find(near=CENTRE, radius_km=12, sort="distance", per_page=7)
     second = find(near=CENTRE, radius_km=12, sort="distance", per_page=7, page=2)
@@ -192,7 +191,7 @@ def test_nearest_first_without_a_radius_then_the_unplaced(
     add_organizations(*placed, *unplaced)
     expected = sorted(
         (
-            haversine_km(CENTRE.lat, CENTRE.lon, o.locations[0].latitude, o.locations[0].longitude),
+            haversine_km(CENTRE.lat, CENTRE.lon, *_stored(o)),
             o.ref,
         )
         for o in placed
