@@ -136,6 +136,7 @@ def jobs(obj: Context, once: bool) -> None:
 
 def _register_groups() -> None:
     from accounts.cli import users
+    from core.backup_cli import backup, restore
     from directory.cli import directory
     from messaging.cli import keys
     from search.cli import search
@@ -144,6 +145,8 @@ def _register_groups() -> None:
     cli.add_command(directory)
     cli.add_command(search)
     cli.add_command(keys)
+    cli.add_command(backup)
+    cli.add_command(restore)
 
 
 _register_groups()
