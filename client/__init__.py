@@ -27,7 +27,9 @@ Talking to a relay (what a case-management system integrates)::
     mailbox.referrals("incoming"); mailbox.set_referral_status(referral_id, "accepted")
     mailbox.open_referral(referral_id)                  # .form, or .problems of a bad form
 
-``Mailbox.open(home)`` does the same from a directory ``liaison-client`` set up. Errors:
+``Mailbox.open(home)`` does the same from a directory ``liaison-client`` set up. Requests safe
+to repeat are retried through lost connections and 5xx answers for up to 60 s
+(``client.retry.RetryPolicy``; ``client.retry.GaveUp`` when the deadline passes). Errors:
 ``client.api.ApiError`` (``status``, ``check``: the relay refused or was unreachable) and
 ``client.errors.CryptoError`` and its kinds (``reason``: e.g. ``key-changed`` — a person's key
 differs from the pinned one; pass ``accept_change=True`` only after comparing safety numbers —

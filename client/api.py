@@ -6,7 +6,6 @@ Blobs travel streamed in both directions, so no attachment is ever held whole in
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,18 +14,12 @@ from urllib.parse import quote
 import requests
 
 from client.blobs import Readable
+from client.errors import ApiError
+from client.retry import OnRetry, RetryPolicy
+
+__all__ = ["ApiError", "Client"]
 
 TIMEOUT = 60.0
-
-
-class ApiError(Exception):
-    """The relay refused a request or could not be reached; ``check`` names why."""
-
-    def __init__(self, status: int, check: str, detail: str) -> None:
-        super().__init__(f"{detail} ({check})" if detail else check)
-        self.status = status
-        self.check = check
-        self.detail = detail
 
 
 class _StreamBody:
@@ -55,12 +48,21 @@ class _StreamBody:
 
 
 class Client:
-    """One relay at ``base_url`` (e.g. ``https://liaison.example``), optionally with a token."""
+    """One relay at ``base_url`` (e.g. ``https://liaison.example``), optionally with a token.
 
-    def __init__(self, base_url: str, token: str | None = None, *, timeout: float = TIMEOUT):
+    Requests safe to repeat (reads, acknowledgements, posting an envelope) are retried through
+    connection errors and 500/502/503/504 under ``retry`` (60 s by default); ``on_retry`` hears
+    of each retry (the command line prints it)."""
+
+    def __init__(
+        self, base_url: str, token: str | None = None, *, timeout: float = TIMEOUT,
+        retry: RetryPolicy | None = None, on_retry: OnRetry | None = None,
+    ) -> None:  # fmt: skip
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.on_retry = on_retry
         self.http = requests.Session()
         self.http.headers["User-Agent"] = "liaison-client/1"
 
@@ -70,8 +72,19 @@ class Client:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Send one request; raises ApiError for a refusal or an unreachable relay."""
+    def request(
+        self, method: str, path: str, *, retry: bool | RetryPolicy | None = None, **kwargs: Any
+    ) -> requests.Response:
+        """Send a request; raises ApiError for a refusal or an unreachable relay. ``retry``
+        (default: for GET) tries again under the client's policy, or the one given."""
+        if retry is None:
+            retry = method == "GET"
+        if retry is False:
+            return self._send(method, path, **kwargs)
+        policy = retry if isinstance(retry, RetryPolicy) else self.retry
+        return policy.call(lambda: self._send(method, path, **kwargs), self.on_retry)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {**self._headers(), **kwargs.pop("headers", {})}
         try:
             response = self.http.request(
@@ -142,26 +155,21 @@ class Client:
 
     # Messages
     def post_message(
-        self, envelope: dict[str, Any], blobs: Iterable[str] = (), *, retries: int = 3,
-        referral: dict[str, Any] | None = None,
+        self, envelope: dict[str, Any], blobs: Iterable[str] = (), *,
+        retries: int | None = None, referral: dict[str, Any] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        """Post an envelope; retried on a lost connection (the relay treats the same bytes as
-        the same message, so a retry never duplicates it). A referral's envelope goes with its
-        plaintext part, ``referral`` (``{"urgency": …, "from_org": …}``)."""
+        """Post an envelope; retried through a lost connection and server errors until the
+        policy's deadline (or ``retries`` retries): the relay treats the same bytes as the same
+        message, so a retry never duplicates it. A referral's envelope goes with its plaintext
+        part, ``referral`` (``{"urgency": …, "from_org": …}``)."""
         blob_ids = list(blobs)
         document: dict[str, Any] = envelope
         if blob_ids or referral is not None:
             document = {"envelope": envelope, "blobs": blob_ids}
             if referral is not None:
                 document["referral"] = referral
-        for attempt in range(retries + 1):
-            try:
-                return dict(self.json("POST", "/messages", json=document))
-            except ApiError as error:
-                if error.check != "unreachable" or attempt == retries:
-                    raise
-                time.sleep(min(0.2 * 2**attempt, 2.0))
-        raise AssertionError("unreachable")  # pragma: no cover
+        policy = self.retry if retries is None else self.retry.limited(retries + 1)
+        return dict(self.json("POST", "/messages", json=document, retry=policy))
 
     def messages(
         self, box: str = "inbox", cursor: str | None = None, limit: int = 50,
@@ -191,11 +199,12 @@ class Client:
 
     def ack(self, message_id: str) -> dict[str, Any]:
         """Record that this client has the message."""
-        return dict(self.json("POST", f"/messages/{quote(message_id, safe='')}/ack"))
+        return dict(self.json("POST", f"/messages/{quote(message_id, safe='')}/ack", retry=True))
 
     def mark_read(self, message_id: str) -> dict[str, Any]:
         """Record that the message was opened (its sender sees it)."""
-        return dict(self.json("POST", f"/messages/{quote(message_id, safe='')}/read"))
+        path = f"/messages/{quote(message_id, safe='')}/read"
+        return dict(self.json("POST", path, retry=True))
 
     def delete(self, message_id: str) -> None:
         """Delete this person's own copy."""
@@ -239,20 +248,27 @@ class Client:
             response.close()
 
 
+def _retry_after(response: requests.Response) -> float | None:
+    raw = response.headers.get("Retry-After", "").strip()
+    return float(raw) if raw.isdigit() else None  # the HTTP-date form is not worth parsing
+
+
 def _refusal(response: requests.Response) -> ApiError:
     try:
         answer = response.json()
     except ValueError:
         answer = None
+    retry_after = _retry_after(response)
     if isinstance(answer, dict):
         check = str(answer.get("check") or _CHECKS.get(response.status_code, "refused"))
         detail = str(answer.get("detail") or answer.get("error") or "")
-        return ApiError(response.status_code, check, detail)
+        return ApiError(response.status_code, check, detail, retry_after=retry_after)
     return ApiError(
         response.status_code, _CHECKS.get(response.status_code, "refused"),
-        f"the relay answered {response.status_code} {response.reason}",
+        f"the relay answered {response.status_code} {response.reason}", retry_after=retry_after,
     )  # fmt: skip
 
 
 _CHECKS = {400: "malformed", 401: "not-signed-in", 403: "forbidden", 404: "not-found",
-           409: "conflict", 413: "too-large", 429: "rate-limited"}  # fmt: skip
+           409: "conflict", 413: "too-large", 429: "rate-limited", 500: "server-error",
+           502: "bad-gateway", 503: "unavailable", 504: "gateway-timeout"}  # fmt: skip

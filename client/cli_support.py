@@ -16,14 +16,22 @@ from client.api import ApiError
 from client.errors import CryptoError
 from client.keystore import default_home
 from client.mailbox import Mailbox
+from client.retry import DEADLINE_ENV, GaveUp, RetryPolicy
 
 PASSPHRASE_ENV = "LIAISONCLIENT_PASSPHRASE"  # noqa: S105 - a variable name
 PASSWORD_ENV = "LIAISONCLIENT_PASSWORD"  # noqa: S105 - a variable name
 ROOT_KEY_ENV = "LIAISONCLIENT_ROOT_KEY"
 
 # Exit codes: 1 refused by a check (crypto, trust, the relay said no), 2 usage (click's own),
-# 3 the relay could not be reached, 4 not signed in.
-EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_SIGNED_OUT = 1, 3, 4
+# 3 the relay could not be reached, 4 not signed in, 5 still failing when the retry deadline
+# passed (a message may or may not have arrived: resend it with its id).
+EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_SIGNED_OUT, EXIT_GAVE_UP = 1, 3, 4, 5
+
+RETRY_DEADLINE = click.option(
+    "--retry-deadline", type=click.FloatRange(min=0), envvar=DEADLINE_ENV, default=None,
+    help="Seconds to keep retrying through lost connections and server errors "
+    f"(default 60; ${DEADLINE_ENV}).",
+)  # fmt: skip
 
 HOME = click.option(
     "--home", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -43,10 +51,30 @@ def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
 
 
 @contextmanager
-def refusals() -> Iterator[None]:
-    """Turn the library's named errors into a clear message and an exit code."""
+def refusals(message_id: str | None = None) -> Iterator[None]:
+    """Turn the library's named errors into a clear message and an exit code; when sending
+    ``message_id``, also say what became of that message."""
+    try:
+        with _named_errors(message_id):
+            yield
+    except SystemExit as stop:
+        if message_id and stop.code not in (0, None, EXIT_GAVE_UP):
+            click.echo(f"Message {message_id} was not sent.", err=True)
+        raise
+
+
+@contextmanager
+def _named_errors(message_id: str | None) -> Iterator[None]:
     try:
         yield
+    except GaveUp as error:
+        what = f"{error.detail or error.check} ({error.check})"
+        waited = f"after {error.attempts} attempts in {error.elapsed:.0f} s"
+        if message_id:
+            fail(f"giving up {waited}: {what}. Message {message_id} may or may not have "
+                 f"arrived: send it again with --message-id {message_id} (the relay keeps "
+                 "one message per id, so it never arrives twice)", EXIT_GAVE_UP)  # fmt: skip
+        fail(f"giving up {waited}: {what}", EXIT_GAVE_UP)
     except ApiError as error:
         if error.check == "unreachable":
             fail(error.detail, EXIT_UNREACHABLE)
@@ -71,9 +99,21 @@ def passphrase(prompt: str = "Key passphrase") -> str:
     return os.environ.get(PASSPHRASE_ENV) or str(click.prompt(prompt, hide_input=True))
 
 
-def open_mailbox(home: Path | None, *, unlock: bool = False) -> Mailbox:
-    """The signed-in mailbox under ``home``; ``unlock`` opens the keys with the passphrase."""
-    mailbox = Mailbox.open(home_of(home))
+def _say_retry(error: ApiError, pause: float, attempts: int) -> None:
+    click.echo(f"The relay answered {error.detail or error.check}; trying again in "
+               f"{pause:.1f} s (attempt {attempts + 1})", err=True)  # fmt: skip
+
+
+def open_mailbox(
+    home: Path | None, *, unlock: bool = False, retry_deadline: float | None = None
+) -> Mailbox:
+    """The signed-in mailbox under ``home``; ``unlock`` opens the keys with the passphrase;
+    requests safe to repeat are retried until ``retry_deadline`` (or $LIAISONCLIENT_RETRY_…)."""
+    try:
+        policy = RetryPolicy.from_env(deadline=retry_deadline)
+    except ValueError as error:
+        fail(str(error), 2)
+    mailbox = Mailbox.open(home_of(home), retry=policy, on_retry=_say_retry)
     if not mailbox.state.token:
         fail("not signed in: run liaison-client login", EXIT_SIGNED_OUT)
     if unlock:

@@ -9,6 +9,20 @@ if TYPE_CHECKING:
     from client.referral import FormProblem
 
 
+class ApiError(Exception):
+    """The relay refused a request or could not be reached; ``check`` names why. ``retry_after``
+    is the relay's ``Retry-After`` in seconds, when it sent one."""
+
+    def __init__(
+        self, status: int, check: str, detail: str, *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(f"{detail} ({check})" if detail else check)
+        self.status = status
+        self.check = check
+        self.detail = detail
+        self.retry_after = retry_after
+
+
 class CryptoError(Exception):
     """Something failed a check of the spec; ``reason`` names which (e.g. ``bad-signature``)."""
 

@@ -23,6 +23,7 @@ from client.keylog import SignedHead, parse_signed_head, verify_extension
 from client.keystore import KeyStore, KeyStoreError, attested, read_public_key
 from client.messages import OpenedMessage, open_message, seal
 from client.referral import FormProblem, check_referral_form, referral_form_problems
+from client.retry import OnRetry, RetryPolicy
 from client.session import LocalState
 
 
@@ -65,14 +66,19 @@ class Mailbox:
         self.identities: list[Identity] = []
 
     @classmethod
-    def open(cls, home: Path, base_url: str | None = None) -> Mailbox:
-        """The mailbox whose keys and state live under ``home``."""
+    def open(
+        cls, home: Path, base_url: str | None = None, *, retry: RetryPolicy | None = None,
+        on_retry: OnRetry | None = None,
+    ) -> Mailbox:  # fmt: skip
+        """The mailbox whose keys and state live under ``home``; ``retry`` is how long requests
+        safe to repeat are retried (60 s by default)."""
         state = LocalState.load(home)
         if base_url:
             state.base_url = base_url
         if not state.base_url:
             raise KeyStoreError("not-signed-in", "no relay known yet: run login --url …")
-        return cls(Client(state.base_url, state.token), KeyStore(home), state)
+        client = Client(state.base_url, state.token, retry=retry, on_retry=on_retry)
+        return cls(client, KeyStore(home), state)
 
     @property
     def user_id(self) -> str:
@@ -224,7 +230,11 @@ class Mailbox:
 
     # Sending
     def upload_attachment(self, path: Path, mime: str | None = None) -> dict[str, Any]:
-        """Encrypt and upload a file, streamed; returns its manifest."""
+        """Encrypt and upload a file, streamed; returns its manifest. Retried like a message,
+        each time as a new blob (a new id and key): a blob no message names is purged."""
+        return self.client.retry.call(lambda: self._upload(path, mime), self.client.on_retry)
+
+    def _upload(self, path: Path, mime: str | None) -> dict[str, Any]:
         blob_id = str(uuid.uuid4())
         key = bindings.crypto_secretstream_xchacha20poly1305_keygen()
         size = path.stat().st_size
@@ -241,6 +251,17 @@ class Mailbox:
         guessed = mime or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return {"blob": blob_id, "name": path.name, "mime": guessed, "size": size,
                 "key": b64(key), "hash": b64(hasher.digest())}  # fmt: skip
+
+    def sent_before(self, message_id: str) -> bool:
+        """Whether the relay already holds a message of this id that this person sent (so that
+        sending it again, after an answer was lost, would be a duplicate)."""
+        try:
+            answer = self.client.message(message_id)
+        except ApiError as error:
+            if error.status == 404:
+                return False
+            raise
+        return answer.get("box") == "sent"
 
     def send(
         self, recipients: Sequence[Person], subject: str, text: str, *,

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
+import uuid
 from pathlib import Path
 
 import click
 
+from client.api import ApiError
 from client.body import TLP_MARKINGS
 from client.cli_support import (
     HOME,
     PASSWORD_ENV,
+    RETRY_DEADLINE,
     ROOT_KEY_ENV,
     fail,
     home_of,
@@ -20,6 +24,8 @@ from client.cli_support import (
 from client.encoding import unb64
 from client.mailbox import Mailbox, Person
 from client.session import LocalState
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 ACCEPT_CHANGE = click.option(
     "--accept-change", is_flag=True,
@@ -69,19 +75,33 @@ def _read_text(body: str | None, body_file: Path | None) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )  # fmt: skip
 @click.option("--tlp", type=click.Choice(TLP_MARKINGS), default="TLP:AMBER", show_default=True)
+@click.option(
+    "--message-id",
+    callback=lambda _c, _p, v: _message_id(v),
+    help="Send again under the id printed by an earlier attempt (never twice).",
+)
+@RETRY_DEADLINE
 @ACCEPT_CHANGE
 @HOME
 def send(  # noqa: PLR0917 - one parameter per click option
     people: tuple[str, ...], org: str | None, subject: str, body: str | None,
-    body_file: Path | None, files: tuple[Path, ...], tlp: str, accept_change: bool,
-    home: Path | None,
+    body_file: Path | None, files: tuple[Path, ...], tlp: str, message_id: str,
+    retry_deadline: float | None, accept_change: bool, home: Path | None,
 ) -> None:  # fmt: skip
-    """Encrypt and send a message to people or an organisation's contact points."""
+    """Encrypt and send a message to people or an organisation's contact points.
+
+    The message's id is printed first and on every outcome: after a give-up (exit 5), send
+    again with --message-id ID; the relay keeps one message per id, so it never arrives twice.
+    """
     if not people and not org:
         fail("give --to PERSON or --org ORGANISATION", 2)
     text = _read_text(body, body_file)
-    with refusals():
-        mailbox = open_mailbox(home, unlock=True)
+    click.echo(f"Message {message_id}", err=True)
+    with refusals(message_id):
+        mailbox = open_mailbox(home, unlock=True, retry_deadline=retry_deadline)
+        if mailbox.sent_before(message_id):
+            click.echo(f"Sent {message_id} (it had arrived before)")
+            return
         recipients: list[Person] = [
             mailbox.person(who, accept_change=accept_change) for who in people
         ]
@@ -96,10 +116,32 @@ def send(  # noqa: PLR0917 - one parameter per click option
             to_org = organisation.organisation_id
             seen = {person.user_id for person in recipients}
             recipients += [p for p in organisation.contact_points if p.user_id not in seen]
-        answer = mailbox.send(recipients, subject, text, tlp=tlp, files=files, to_org=to_org)
+        answer = _send_once(mailbox, message_id, recipients, subject, text, tlp, files, to_org)
     for person in recipients:
         click.echo(f"To {person.display_name} ({person.trust.replace('-', ' ')})")
     click.echo(f"Sent {answer['id']}")
+
+
+def _message_id(value: str | None) -> str:
+    if value is None:
+        return str(uuid.uuid4())
+    if not _UUID.fullmatch(value):
+        raise click.BadParameter("a message id is a lowercase hyphenated UUID")
+    return value
+
+
+def _send_once(  # noqa: PLR0917 - the parts of one message
+    mailbox: Mailbox, message_id: str, recipients: list[Person], subject: str, text: str,
+    tlp: str, files: tuple[Path, ...], to_org: str | None,
+) -> dict[str, str]:  # fmt: skip
+    """Send; a conflict on the id means an earlier attempt of this message got through."""
+    try:
+        return mailbox.send(recipients, subject, text, tlp=tlp, files=files, to_org=to_org,
+                            message_id=message_id)  # fmt: skip
+    except ApiError as error:
+        if error.check == "id-conflict" and mailbox.sent_before(message_id):
+            return {"id": message_id}
+        raise
 
 
 @click.command()

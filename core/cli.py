@@ -107,6 +107,7 @@ def serve(obj: Context, host: str, port: int) -> None:
 
 def _register_groups() -> None:
     from accounts.cli import users
+    from core.backup_cli import backup, restore
     from directory.cli import directory
     from messaging.blob_cli import blobs
     from messaging.cli import keys
@@ -120,6 +121,8 @@ def _register_groups() -> None:
 
     cli.add_command(jobs)
     cli.add_command(blobs)
+    cli.add_command(backup)
+    cli.add_command(restore)
 
 
 _register_groups()
