@@ -105,6 +105,7 @@ def _init_operations(app: Flask, settings: Settings, database: Database) -> None
     from accounts.api_tokens import BEARER_IN_VIEW
     from core.health import init_health, readiness
     from core.logs import init_request_ids
+    from core.mail_outbox import outbox_depth
     from core.metrics import init_metrics
     from core.outage import init_outage
     from messaging.operations import blob_count, blob_store_bytes, blob_store_check
@@ -120,5 +121,8 @@ def _init_operations(app: Flask, settings: Settings, database: Database) -> None
         "liaison_blob_store_bytes", "Bytes of stored encrypted attachments", blob_store_bytes
     )
     collected.add_gauge("liaison_blob_store_blobs", "Stored encrypted attachments", blob_count)
+    collected.add_gauge(
+        "liaison_mail_outbox_depth", "E-mails waiting in the mail outbox", outbox_depth
+    )
     # A monitor's token on /readyz and /metrics is the metrics token, not an API token.
     app.extensions.setdefault(BEARER_IN_VIEW, set()).update({"readyz", "metrics"})

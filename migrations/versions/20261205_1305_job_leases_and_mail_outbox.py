@@ -1,7 +1,7 @@
 """job leases and mail outbox
 
 Revision ID: jobsmail0001
-Revises: 46d530f7bd0b
+Revises: blobs0001
 Create Date: 2026-12-05 13:05:22.292598
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import core.db
 
 revision: str = "jobsmail0001"
-down_revision: str | Sequence[str] | None = "46d530f7bd0b"
+down_revision: str | Sequence[str] | None = "blobs0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

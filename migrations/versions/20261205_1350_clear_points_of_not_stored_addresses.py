@@ -1,7 +1,7 @@
 """clear the stored points of locations whose address is not stored
 
 Revision ID: locpriv0001
-Revises: 46d530f7bd0b
+Revises: jobsmail0001
 Create Date: 2026-12-05 13:50:00
 
 A ``not_stored`` address keeps only its town: its exact point is not kept either (issue 10).
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "locpriv0001"
-down_revision: str | Sequence[str] | None = "46d530f7bd0b"
+down_revision: str | Sequence[str] | None = "jobsmail0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
