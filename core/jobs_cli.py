@@ -121,6 +121,9 @@ def jobs(ctx: click.Context, once: bool) -> None:
         return
     obj: CommandContext = ctx.obj
     settings = obj.settings
+    from core.logs import configure_logging
+
+    configure_logging(settings)  # the same format (text or JSON) as the web process
     database = obj.database()
     if once:
         worker = f"once-{threading.get_native_id()}"

@@ -155,8 +155,20 @@ def count_relay(check: str | None) -> None:
 
 
 def job_runs(session: Session) -> dict[tuple[str, ...], float]:
-    """Recorded runs per job and outcome (ok, failed, running) over the kept 30 days."""
+    """Recorded runs per job and outcome (ok, failed, running, interrupted) over the kept 30 days.
+
+    An unfinished run whose lease expired was interrupted: its process died and it waits for a
+    takeover.
+    """
+    from core.db import utcnow
+
     outcome = case(
+        (
+            JobRun.finished_at.is_(None)
+            & JobRun.lease_until.is_not(None)
+            & (JobRun.lease_until < utcnow()),
+            "interrupted",
+        ),
         (JobRun.finished_at.is_(None), "running"),
         (JobRun.error.is_(None), "ok"),
         else_="failed",

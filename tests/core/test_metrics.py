@@ -89,6 +89,20 @@ def test_gauges_read_blob_bytes_and_job_runs_from_the_database(metrics_app, db_s
                 job="notify", slot=1, claimed_by="a", started_at=now, finished_at=now, error="boom"
             ),
             JobRun(job="notify", slot=2, claimed_by="a", started_at=now - timedelta(seconds=5)),
+            JobRun(
+                job="notify",
+                slot=3,
+                claimed_by="a",
+                started_at=now - timedelta(minutes=5),
+                lease_until=now - timedelta(minutes=3),
+            ),
+            JobRun(
+                job="notify",
+                slot=4,
+                claimed_by="b",
+                started_at=now,
+                lease_until=now + timedelta(minutes=1),
+            ),
         ]
     )
     db_session.commit()
@@ -97,7 +111,9 @@ def test_gauges_read_blob_bytes_and_job_runs_from_the_database(metrics_app, db_s
     assert samples[("liaison_blob_store_blobs", ())] == 2
     assert samples[("liaison_job_runs", (("job", "purge"), ("outcome", "ok")))] == 2
     assert samples[("liaison_job_runs", (("job", "notify"), ("outcome", "failed")))] == 1
-    assert samples[("liaison_job_runs", (("job", "notify"), ("outcome", "running")))] == 1
+    assert samples[("liaison_job_runs", (("job", "notify"), ("outcome", "running")))] == 2
+    # A run whose lease expired without finishing: its process died.
+    assert samples[("liaison_job_runs", (("job", "notify"), ("outcome", "interrupted")))] == 1
     last = samples[("liaison_job_last_success_timestamp_seconds", (("job", "purge"),))]
     assert abs(last - now.timestamp()) < 1
     assert ("liaison_job_last_success_timestamp_seconds", (("job", "notify"),)) not in samples
