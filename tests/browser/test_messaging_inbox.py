@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from client.api import Client
 from client.identity import generate
@@ -33,7 +34,9 @@ def _sign_in_and_unlock(browser, url: str, person) -> None:
     browser.find_element(By.NAME, "email").send_keys(person.email)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, 'form[action="/login"] button[type=submit]').click()
-    browser.find_element(By.NAME, "code").send_keys(code_for(person, steps_ahead=1))
+    WebDriverWait(browser, 15).until(lambda b: b.find_element(By.NAME, "code")).send_keys(
+        code_for(person, steps_ahead=1)
+    )
     browser.find_element(By.CSS_SELECTOR, 'form[action="/login/totp"] button[type=submit]').click()
     _until(browser, lambda: _visible(browser, "unlock-panel"))
     browser.find_element(By.ID, "unlock-secret").send_keys(PASSPHRASE)

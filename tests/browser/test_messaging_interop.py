@@ -116,7 +116,9 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     browser.find_element(By.NAME, "email").send_keys(anna.email)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, 'form[action="/login"] button[type=submit]').click()
-    browser.find_element(By.NAME, "code").send_keys(code_for(anna))
+    WebDriverWait(browser, 15).until(lambda b: b.find_element(By.NAME, "code")).send_keys(
+        code_for(anna)
+    )
     browser.find_element(By.CSS_SELECTOR, 'form[action="/login/totp"] button[type=submit]').click()
 
     # 1. key set-up: passphrase (twice), the recovery key shown once and confirmed

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from client.api import Client
 from client.backup import create_backup
@@ -101,7 +102,9 @@ def test_trust_key_change_safety_numbers_and_rotation_in_the_browser(
     browser.find_element(By.NAME, "email").send_keys(anna.email)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, 'form[action="/login"] button[type=submit]').click()
-    browser.find_element(By.NAME, "code").send_keys(code_for(anna, steps_ahead=1))
+    WebDriverWait(browser, 15).until(lambda b: b.find_element(By.NAME, "code")).send_keys(
+        code_for(anna, steps_ahead=1)
+    )
     browser.find_element(By.CSS_SELECTOR, 'form[action="/login/totp"] button[type=submit]').click()
     _until(browser, lambda: _visible(browser, "unlock-panel"))
     browser.find_element(By.ID, "unlock-secret").send_keys(PASSPHRASE)

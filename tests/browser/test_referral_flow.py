@@ -10,6 +10,7 @@ import json
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from accounts.models import Role
@@ -36,7 +37,9 @@ def _sign_in(browser, url: str, person, steps_ahead: int, target: str = "/messag
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, 'form[action="/login"] button[type=submit]').click()
     _until(browser, lambda: browser.find_elements(By.NAME, "code"))
-    browser.find_element(By.NAME, "code").send_keys(code_for(person, steps_ahead=steps_ahead))
+    WebDriverWait(browser, 15).until(lambda b: b.find_element(By.NAME, "code")).send_keys(
+        code_for(person, steps_ahead=steps_ahead)
+    )
     browser.find_element(By.CSS_SELECTOR, 'form[action="/login/totp"] button[type=submit]').click()
     _until(browser, lambda: "/login" not in browser.current_url)
 
