@@ -141,7 +141,7 @@ def collect(session: Session, settings: Settings, now: datetime) -> list[Alert]:
         steps = []
         if referral.reminded_at is None and _claim(session, referral.id, "reminded", now):
             steps.append(("reminded", _contact_points(session, referral.to_org_id)))
-        due = escalation_due(settings, referral.urgency, referral.ack_due_at)
+        due = escalation_due(settings, referral.urgency, referral.ack_due_at, referral.to_country)
         if (
             referral.escalated_at is None
             and due <= now

@@ -188,7 +188,7 @@ def record_referral(
             "urgency": request.urgency,
             "status": "sent",
             "sent_at": now,
-            "ack_due_at": ack_due(settings, request.urgency, now),
+            "ack_due_at": ack_due(settings, request.urgency, now, receiving.country),
             "updated_at": now,
         },
     )
