@@ -17,6 +17,9 @@ from flask import Flask, Response, abort, current_app, g, request, session
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 CSRF_EXEMPT = "liaison.csrf_exempt"  # app.extensions key: a set of endpoint names
+# Endpoints whose POST only reads (HSDS's POST search forms): a forged one changes nothing and
+# its answer cannot be read across sites, so they need no token.
+CSRF_READ_ONLY = "liaison.csrf_read_only"
 
 
 def csp_nonce() -> str:
@@ -56,6 +59,8 @@ def _check_csrf() -> None:
     # JSON-only endpoints that a client calls before it has a session (no browser form can send
     # application/json across sites without a CORS preflight, which the app never grants).
     if request.is_json and request.endpoint in current_app.extensions.get(CSRF_EXEMPT, ()):
+        return
+    if request.endpoint in current_app.extensions.get(CSRF_READ_ONLY, ()):
         return
     expected = session.get("_csrf")
     given = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")

@@ -127,7 +127,7 @@ def _contact(
     )
 
 
-def _location(
+def hsds_location(
     viewer: Viewer,
     organization: Organization,
     location: Location,
@@ -273,8 +273,12 @@ def hsds_organization(
     organization: Organization,
     locale: str = "en",
     places: Gazetteer | None = None,
+    *,
+    full_service: bool = False,
 ) -> dict[str, Any]:
     """A fully nested organisation with its services, as the viewer may see it.
+
+    ``full_service`` nests each service fully too (its phones and contact points).
 
     A location's point is the one ``point_for`` gives the viewer (a confidential address's
     town centre from ``places``; without ``places``, no point at all).
@@ -296,7 +300,7 @@ def hsds_organization(
         ),
     )
     locations = [
-        _location(viewer, organization, location, locale, places)
+        hsds_location(viewer, organization, location, locale, places)
         for location in organization.locations
         if can_see_child(viewer, organization, location.visibility)
     ]
@@ -316,12 +320,21 @@ def hsds_organization(
             "locations": [location for location in locations if location is not None],
             "attributes": attributes,
             "services": [
-                hsds_service(viewer, service, locale)
+                _nested_service(viewer, service, locale, full_service)
                 for service in organization.services
                 if can_see_child(viewer, organization, service.visibility)
             ],
         }
     )
+    return record
+
+
+def _nested_service(
+    viewer: Viewer, service: Service, locale: str, full: bool
+) -> dict[str, Any]:
+    """A service inside its organisation: without repeating the organisation."""
+    record = hsds_service(viewer, service, locale, nested=full)
+    record.pop("organization", None)
     return record
 
 
