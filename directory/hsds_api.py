@@ -55,7 +55,7 @@ blueprint = Blueprint("hsds", __name__, url_prefix="/hsds")
 PROFILE = "https://docs.openreferral.org/en/latest/hsds/profiles.html"
 OPENAPI = "https://raw.githubusercontent.com/openreferral/specification/3.1/schema/openapi.json"
 DEFAULT_PER_PAGE = 50
-MAX_PER_PAGE = 500
+MAX_PER_PAGE = 200
 SEARCH_LIMIT = 1000  # the most organisations one ``search`` term selects, best matches first
 BOTH = ("GET", "POST")
 

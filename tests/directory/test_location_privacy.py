@@ -146,6 +146,10 @@ SEARCHES = [
     "/search?lat={lat}&lon={lon}&sort=distance&radius_km=100",
     "/api/v1/organizations?per_page=200",
     "/hsds/organizations?per_page=200",
+    "/hsds/organizations?full_service=true&format=ndjson",
+    "/hsds/services?full=true&format=ndjson",
+    "/hsds/service_at_locations?full=true&format=ndjson",
+    "/hsds/service_at_locations?postcode=9000",
 ]
 
 
