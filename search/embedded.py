@@ -9,6 +9,7 @@ BM25 part breaks ties (shorter names first). Rebuilds write a new generation and
 
 from __future__ import annotations
 
+import fcntl
 import heapq
 import json
 import logging
@@ -16,8 +17,9 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +193,19 @@ class EmbeddedBackend:
             self._vocabulary["body"].add(w for text in body for w in analyzer.analyze(text))
 
     # -- writes ---------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the folder's writer lock (``writer.lock``): of the processes and threads of one
+        host sharing this folder, one applies changes at a time; the others only read. Not
+        re-entrant."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with (self.path / "writer.lock").open("a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def _writer(self, index: tantivy.Index) -> tantivy.IndexWriter:
         for attempt in range(50):
