@@ -36,7 +36,7 @@ log = logging.getLogger("liaison.search")
 
 GAP_SECONDS = 30.0  # how long a skipped number is looked for again
 MAX_GAPS = 1000  # more skipped numbers than this: the oldest are given up first
-RECENT_WINDOW = 1000  # after a rebuild, missing numbers this close below the top are gaps
+RECENT_WINDOW = 200  # after a rebuild, missing numbers this close below the top are gaps
 
 
 @dataclass
