@@ -233,3 +233,28 @@ def test_index_lag_counts_changes_not_applied_yet(add_organizations, db_session,
     assert search_service.lag(db_session) == {("embedded",): 2.0}
     search_service.drain()
     assert search_service.lag(db_session) == {("embedded",): 0.0}
+
+
+def test_while_meilisearch_is_down_its_cursor_waits_and_the_embedded_index_goes_on(
+    settings, app, add_organizations, db_session
+):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on: connecting is refused for real
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    add_organizations(build_organization("kompas", "Kompas"))
+    meili = settings.replace(
+        search_backend="meilisearch",
+        meili_url=f"http://127.0.0.1:{closed}",
+        data_dir=settings.data_dir / "meili-host",
+    )
+    service = SearchService(meili, app.extensions["liaison.db"])
+    try:
+        assert service.drain() == 1  # its embedded index was built all the same
+        row = db_session.get(SearchCursor, "meilisearch:organisations")
+        assert row is not None
+        assert row.seq == 0  # nothing applied to Meilisearch: it catches up once reachable
+        assert service.lag(db_session) == {("embedded",): 0.0, ("meilisearch",): 1.0}
+    finally:
+        service.close()
