@@ -258,3 +258,33 @@ def test_while_meilisearch_is_down_its_cursor_waits_and_the_embedded_index_goes_
         assert service.lag(db_session) == {("embedded",): 0.0, ("meilisearch",): 1.0}
     finally:
         service.close()
+
+
+def test_the_lag_is_a_metric_per_index(settings, db_session):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    token = "t" * 40
+    application = create_app(settings.replace(metrics_token=token))
+    try:
+        organization = build_organization("kompas", "Kompas")
+        db_session.add(organization)
+        db_session.flush()
+        db_session.add(SearchOutbox(organization_id=organization.id))  # no wake-up: pending
+        db_session.commit()
+        client = application.test_client()
+
+        def lag() -> float:
+            text = client.get("/metrics", headers={"Authorization": f"Bearer {token}"}).text
+            return next(
+                sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples
+                if sample.name == "liaison_search_index_lag"
+                and sample.labels == {"index": "embedded"}
+            )
+
+        assert lag() == 1.0
+        application.extensions["liaison.search"].drain()
+        assert lag() == 0.0
+    finally:
+        close_app(application)
