@@ -69,6 +69,7 @@ class EmbeddedBackend:
         self.schema = schema()
         self.reload_interval = reload_interval
         self._lock = threading.RLock()
+        self._write_lock = threading.Lock()  # this process's turn at the writer lock
         self._index: tantivy.Index | None = None
         self._generation: str | None = None
         self._checked = 0.0
@@ -195,15 +196,20 @@ class EmbeddedBackend:
     # -- writes ---------------------------------------------------------------------------
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self, wait: bool = True) -> Iterator[bool]:
         """Hold the folder's writer lock (``writer.lock``): of the processes and threads of one
-        host sharing this folder, one applies changes at a time; the others only read. Not
-        re-entrant."""
+        host sharing this folder, one applies changes at a time; the others only read. Yields
+        False, without waiting, when ``wait`` is off and another process holds it (threads of
+        this process always wait their turn). Not re-entrant."""
         self.path.mkdir(parents=True, exist_ok=True)
-        with (self.path / "writer.lock").open("a+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        with self._write_lock, (self.path / "writer.lock").open("a+b") as handle:
             try:
-                yield
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 

@@ -126,7 +126,9 @@ class SearchService:
             return
         with self._ready_lock:
             if not self._ready:
-                self.drain()
+                # Another process of this host applying changes (or rebuilding for minutes):
+                # answer from the index as it is; the follower catches up after.
+                self.drain(wait=False)
                 self._ready = True
 
     def _changes(self, session: Session, ids: list[str]) -> dict[str, list[SearchDocument]]:
@@ -147,16 +149,18 @@ class SearchService:
                 progress(count, total)
         return documents, total
 
-    def drain(self, batch: int = 500) -> int:
+    def drain(self, batch: int = 500, wait: bool = True) -> int:
         """Apply the changes logged since each index's cursor; returns organisations updated in
         the embedded index (all of them when it had to be rebuilt). Safe to run anywhere, any
-        number of times: the cursors say what is left."""
-        done = self._follow_embedded(batch)
+        number of times: the cursors say what is left. Without ``wait``, the embedded index is
+        left alone while another process of this host is writing it."""
+        done = self._follow_embedded(batch, wait)
         if self.primary is not None and time.monotonic() >= self._primary_down_until:
             try:
                 if self.settings.sqlite:  # one host: its writer lock serialises its processes
-                    with self.embedded.writing():
-                        self._follow_primary(batch)
+                    with self.embedded.writing(wait) as held:
+                        if held:
+                            self._follow_primary(batch)
                 else:
                     self._follow_primary(batch)
             except SearchUnavailable as error:
@@ -177,8 +181,10 @@ class SearchService:
             else None
         )
 
-    def _follow_embedded(self, batch: int) -> int:
-        with self.embedded.writing():
+    def _follow_embedded(self, batch: int, wait: bool = True) -> int:
+        with self.embedded.writing(wait) as held:
+            if not held:
+                return 0
             cursor = self.cursor_file.load()
             with self.database.session() as session:
                 reason = self._embedded_rebuild_reason(session, cursor)

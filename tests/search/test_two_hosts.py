@@ -288,3 +288,26 @@ def test_the_lag_is_a_metric_per_index(settings, db_session):
         assert lag() == 0.0
     finally:
         close_app(application)
+
+
+def test_a_first_search_does_not_wait_for_another_process_writing_the_index(
+    settings, app, add_organizations
+):
+    import fcntl
+    import threading
+
+    add_organizations(build_organization("kompas", "Kompas"))
+    other_process = SearchService(settings, app.extensions["liaison.db"])  # same host and folder
+    pages = []
+    with (settings.data_dir / "search" / "embedded" / "writer.lock").open("a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)  # a long rebuild elsewhere on this host
+        try:
+            query = SearchQuery(text="kompas", audience="secretariat")
+            search = threading.Thread(target=lambda: pages.append(other_process.search(query)))
+            search.start()
+            search.join(timeout=60)  # a guard against hanging the suite, not a timing
+            assert not search.is_alive(), "the search waited for the writer lock"
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            other_process.close()
+    assert refs(pages[0]) == ["kompas"]  # answered from the index as it was
