@@ -51,6 +51,7 @@ class SearchService:
         self._primary_error: str | None = None
         self._ready = False
         self._ready_lock = threading.Lock()
+        self._checked_empty = False
         self.cursor_file = FileCursor(self.embedded.path / "cursor.json")
         self.follower = AfterCommitWorker(
             "liaison-search-indexer",
@@ -174,12 +175,14 @@ class SearchService:
             return "it was written by an older version of Liaison"
         if cursor is None:
             return "it has no change-log cursor (a new host, or the first start after an upgrade)"
-        return _behind(session, cursor) or (
-            "it is empty"
-            if self.embedded.is_empty()
-            and session.scalar(select(Organization.id).limit(1)) is not None
-            else None
-        )
+        behind = _behind(session, cursor)
+        if behind is not None or self._checked_empty:
+            return behind
+        # Once per process (an index of unpublished organisations only stays empty).
+        self._checked_empty = True
+        if self.embedded.is_empty() and session.scalar(select(Organization.id).limit(1)):
+            return "it is empty"
+        return None
 
     def _follow_embedded(self, batch: int, wait: bool = True) -> int:
         with self.embedded.writing(wait) as held:
