@@ -10,12 +10,14 @@ from core.jobs import Job
 
 
 def drain_outbox(settings: Settings, database: Database, _slot: datetime) -> int:
-    """Apply logged directory changes to the search index(es); returns organisations updated."""
+    """Apply logged directory changes to Meilisearch, and to this host's embedded index when a
+    web process built one in this data dir (never building one itself); returns organisations
+    updated in the embedded index."""
     from search.service import SearchService
 
     service = SearchService(settings, database)
     try:
-        return service.drain()
+        return service.drain(build=False)
     finally:
         service.close()
 

@@ -150,12 +150,14 @@ class SearchService:
                 progress(count, total)
         return documents, total
 
-    def drain(self, batch: int = 500, wait: bool = True) -> int:
+    def drain(self, batch: int = 500, wait: bool = True, build: bool = True) -> int:
         """Apply the changes logged since each index's cursor; returns organisations updated in
         the embedded index (all of them when it had to be rebuilt). Safe to run anywhere, any
         number of times: the cursors say what is left. Without ``wait``, the embedded index is
-        left alone while another process of this host is writing it."""
-        done = self._follow_embedded(batch, wait)
+        left alone while another process of this host is writing it; without ``build``, when it
+        would have to be rebuilt (the jobs process leaves that to the web processes that search
+        it)."""
+        done = self._follow_embedded(batch, wait, build)
         if self.primary is not None and time.monotonic() >= self._primary_down_until:
             try:
                 if self.settings.sqlite:  # one host: its writer lock serialises its processes
@@ -184,13 +186,16 @@ class SearchService:
             return "it is empty"
         return None
 
-    def _follow_embedded(self, batch: int, wait: bool = True) -> int:
+    def _follow_embedded(self, batch: int, wait: bool = True, build: bool = True) -> int:
         with self.embedded.writing(wait) as held:
             if not held:
                 return 0
             cursor = self.cursor_file.load()
             with self.database.session() as session:
                 reason = self._embedded_rebuild_reason(session, cursor)
+            if reason is not None and not build:
+                log.debug("not building the embedded search index here: %s", reason)
+                return 0
             if reason is not None:
                 log.log(
                     logging.WARNING if cursor is not None else logging.INFO,

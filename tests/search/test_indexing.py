@@ -100,7 +100,12 @@ def test_the_jobs_process_applies_the_change_log(db_session, settings, app, tmp_
     db_session.commit()  # without enqueue(): no after-commit wake-up, like another process
     jobs_host = settings.replace(data_dir=tmp_path / "jobs-host")
     database = app.extensions["liaison.db"]
-    drain_outbox(jobs_host, database, None)  # its first pass builds its index
+    assert drain_outbox(jobs_host, database, None) == 0
+    index = jobs_host.data_dir / "search" / "embedded"
+    assert not (index / "cursor.json").exists()  # it builds no index of its own
+    web = SearchService(jobs_host, database)  # a web process of that host builds it
+    web.drain()
+    web.close()
     organization.name = "Vuurtoren"
     db_session.add(SearchOutbox(organization_id=organization.id))
     db_session.commit()
