@@ -117,7 +117,7 @@ def test_the_cursor_skips_a_number_and_reads_it_again_until_it_turns_up():
 
 
 def test_a_lower_number_committed_after_a_higher_one_is_still_applied(
-    settings, app, add_organizations, db_session, search_service, find
+    settings, app, add_organizations, db_session, search_service, find, request
 ):
     early, late = add_organizations(
         build_organization("kompas", "Kompas"), build_organization("baken", "Baken")
@@ -126,6 +126,7 @@ def test_a_lower_number_committed_after_a_higher_one_is_still_applied(
     if PG_URL:
         # For real: one transaction takes its number first and commits after another.
         slow = database.sessions()
+        request.addfinalizer(slow.close)  # never left holding its locks if an assert fails
         slow.get(type(early), early.id).name = "Vuurtoren"
         slow_row = SearchOutbox(organization_id=early.id)
         slow.add(slow_row)
@@ -148,7 +149,6 @@ def test_a_lower_number_committed_after_a_higher_one_is_still_applied(
 
     if PG_URL:
         slow.commit()
-        slow.close()
     else:
         early.name = "Vuurtoren"
         db_session.add(SearchOutbox(seq=missing, organization_id=early.id))
