@@ -61,6 +61,7 @@ class Settings:
     meili_url: str = ""
     meili_key: str = ""
     meili_index: str = "organisations"
+    search_change_retention_days: int = 7  # search changes kept this long for indexes to catch up
     smtp_host: str = ""
     smtp_port: int = 8025
     smtp_user: str = ""
@@ -238,6 +239,8 @@ def _check_shared_state(settings: Settings) -> None:
     """The blob store and the key-log key: valid, and never on one disk when hosts are several."""
     if settings.blob_store not in {"auto", "filesystem", "database"}:
         raise ConfigError("LIAISON_BLOB_STORE must be auto, filesystem or database")
+    if settings.search_change_retention_days < 1:
+        raise ConfigError("LIAISON_SEARCH_CHANGE_RETENTION_DAYS must be at least 1")
     if settings.web_hosts < 1:
         raise ConfigError("LIAISON_WEB_HOSTS must be at least 1")
     if settings.key_log_signing_key:

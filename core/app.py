@@ -124,5 +124,11 @@ def _init_operations(app: Flask, settings: Settings, database: Database) -> None
     collected.add_gauge(
         "liaison_mail_outbox_depth", "E-mails waiting in the mail outbox", outbox_depth
     )
+    collected.add_gauge(
+        "liaison_search_index_lag",
+        "Search changes an index has not applied yet (embedded: this host's)",
+        app.extensions["liaison.search"].lag,
+        labels=("index",),
+    )
     # A monitor's token on /readyz and /metrics is the metrics token, not an API token.
     app.extensions.setdefault(BEARER_IN_VIEW, set()).update({"readyz", "metrics"})

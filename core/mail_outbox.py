@@ -16,7 +16,6 @@ import hashlib
 import logging
 import smtplib
 import threading
-import time
 import uuid
 from datetime import datetime, timedelta
 
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
 from config import Settings
+from core.after_commit import AfterCommitWorker
 from core.db import Base, Database, UTCDateTime, utcnow
 from core.jobs import worker_name
 from core.mail import Mail, MailError, build_message, open_smtp
@@ -246,50 +246,17 @@ def _still_claimed(database: Database, rows: list[MailOutbox], owner: str) -> li
         )
 
 
-class MailKicker:
+class MailKicker(AfterCommitWorker):
     """Sends queued mail in a background thread right after a commit that queued some (the
     embedded default; in production the ``liaison jobs`` process sends)."""
 
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
         self.database = database
-        self._wake = threading.Event()
-        self._lock = threading.Lock()
-        self._worker: threading.Thread | None = None
-        self._closed = False
-
-    def after_commit(self, session: Session) -> None:
-        """SQLAlchemy hook: wake the sender when this commit queued e-mail."""
-        if session.info.pop("mail_outbox_dirty", False):
-            self.kick()
-
-    def kick(self) -> None:
-        """Send soon, without holding up the request that committed."""
-        with self._lock:
-            if self._closed:
-                return
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._run, name="liaison-mail", daemon=True)
-                self._worker.start()
-        self._wake.set()
-
-    def close(self, timeout: float = 15.0) -> None:
-        """Stop the sender thread after the batch it is sending."""
-        with self._lock:
-            self._closed = True
-            worker = self._worker
-        self._wake.set()
-        if worker is not None:
-            worker.join(timeout)
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            if self._closed:
-                return
-            try:
-                send_due(self.settings, self.database)
-            except Exception:  # the thread must survive; the outbox keeps the mail
-                log.exception("sending queued e-mail failed; the jobs process will retry")
-                time.sleep(0.5)
+        super().__init__(
+            "liaison-mail",
+            lambda: send_due(self.settings, self.database),
+            flag="mail_outbox_dirty",
+            logger=log,
+            failure="sending queued e-mail failed; the jobs process will retry",
+        )

@@ -9,6 +9,7 @@ BM25 part breaks ties (shorter names first). Rebuilds write a new generation and
 
 from __future__ import annotations
 
+import fcntl
 import heapq
 import json
 import logging
@@ -16,8 +17,9 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,7 @@ class EmbeddedBackend:
         self.schema = schema()
         self.reload_interval = reload_interval
         self._lock = threading.RLock()
+        self._write_lock = threading.Lock()  # this process's turn at the writer lock
         self._index: tantivy.Index | None = None
         self._generation: str | None = None
         self._checked = 0.0
@@ -191,6 +194,24 @@ class EmbeddedBackend:
             self._vocabulary["body"].add(w for text in body for w in analyzer.analyze(text))
 
     # -- writes ---------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self, wait: bool = True) -> Iterator[bool]:
+        """Hold the folder's writer lock (``writer.lock``): of the processes and threads of one
+        host sharing this folder, one applies changes at a time; the others only read. Yields
+        False, without waiting, when ``wait`` is off and another process holds it (threads of
+        this process always wait their turn). Not re-entrant."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with self._write_lock, (self.path / "writer.lock").open("a+b") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def _writer(self, index: tantivy.Index) -> tantivy.IndexWriter:
         for attempt in range(50):

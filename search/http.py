@@ -27,8 +27,10 @@ RADII = (5, 10, 25, 50, 100)
 
 
 def service() -> SearchService:
-    """The app's search service."""
-    return current_app.extensions["liaison.search"]  # type: ignore[no-any-return]
+    """The app's search service, following the change log from the first search it serves."""
+    search_service: SearchService = current_app.extensions["liaison.search"]
+    search_service.start()
+    return search_service
 
 
 def _query_from_request() -> SearchQuery:
@@ -114,5 +116,10 @@ def init_search(app: Flask, settings: Settings, database: Database) -> None:
     app.extensions["liaison.search"] = search_service
     app.extensions.setdefault("liaison.closers", []).append(search_service.close)
     event.listen(database.sessions, "after_commit", search_service.after_commit)
+    if settings.production:
+        # Follow the change log from the start (elsewhere: from the first search served or the
+        # first change committed), so changes made through other hosts reach this host's index
+        # within a second or two.
+        search_service.start()
     app.register_blueprint(bp)
     register_paths(app, PATHS, SCHEMAS)

@@ -1,4 +1,4 @@
-"""Scheduled search work: drain the outbox (the jobs process does this in production)."""
+"""Scheduled search work: follow the change log, and prune it (the jobs process runs these)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,28 @@ from core.jobs import Job
 
 
 def drain_outbox(settings: Settings, database: Database, _slot: datetime) -> int:
-    """Apply pending directory changes to the search index(es); returns organisations updated."""
+    """Apply logged directory changes to Meilisearch, and to this host's embedded index when a
+    web process built one in this data dir (never building one itself); returns organisations
+    updated in the embedded index."""
     from search.service import SearchService
 
-    return SearchService(settings, database).drain()
+    service = SearchService(settings, database)
+    try:
+        return service.drain(build=False)
+    finally:
+        service.close()
 
 
-JOBS = [Job(name="search.drain_outbox", every=timedelta(seconds=5), run=drain_outbox)]
+def prune_changes(settings: Settings, database: Database, _slot: datetime) -> int:
+    """Delete search changes older than ``LIAISON_SEARCH_CHANGE_RETENTION_DAYS``; an index
+    whose cursor is older than what is kept rebuilds itself from the database."""
+    from search.changes import prune
+
+    with database.session() as session:
+        return prune(session, timedelta(days=settings.search_change_retention_days))
+
+
+JOBS = [
+    Job(name="search.drain_outbox", every=timedelta(seconds=5), run=drain_outbox),
+    Job(name="search.prune_changes", every=timedelta(hours=1), run=prune_changes),
+]

@@ -1,10 +1,11 @@
-"""Keeping the index in step: outbox drained after commit, deletions, reindex from the database."""
+"""Keeping the index in step: changes applied after commit, deletions, reindex from the database."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from core.outbox import SearchOutbox, enqueue
+from search.query import SearchQuery
 
 from .conftest import build_organization, refs, wait_until
 
@@ -40,7 +41,9 @@ def test_a_deleted_organisation_leaves_the_index(
     db_session.commit()
     search_service.drain()
     assert refs(find("kompas")) == []
-    assert db_session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    # The change stays in the log (other hosts read it too); this index's cursor is past it.
+    newest = db_session.scalar(select(func.max(SearchOutbox.seq)))
+    assert search_service.cursor_file.load().seq == newest
 
 
 def test_draining_twice_is_harmless(add_organizations, db_session, find, search_service):
@@ -55,7 +58,7 @@ def test_draining_twice_is_harmless(add_organizations, db_session, find, search_
     assert page.total == 1
 
 
-def test_reindex_rebuilds_from_the_database_and_empties_the_outbox(
+def test_reindex_rebuilds_from_the_database_and_moves_the_cursor_past_the_log(
     demo, db_session, search_service, find
 ):
     payoke = next(o for o in demo if o.ref == "be-payoke")
@@ -68,11 +71,11 @@ def test_reindex_rebuilds_from_the_database_and_empties_the_outbox(
     assert search_service.reindex(progress=lambda done, total: progress.append((done, total))) == 39
     assert progress[-1] == (39, 39)
     assert refs(find("vuurtoren")) == ["be-payoke"]
-    assert db_session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    newest = db_session.scalar(select(func.max(SearchOutbox.seq)))
+    assert search_service.cursor_file.load().seq == newest
 
 
 def test_a_fresh_index_is_built_from_the_database_on_first_search(app, db_session, settings):
-    from search.query import SearchQuery
     from search.service import SearchService
 
     from .conftest import demo_records, organization_from_record
@@ -86,11 +89,31 @@ def test_a_fresh_index_is_built_from_the_database_on_first_search(app, db_sessio
     assert [h.ref for h in page.hits] == ["be-payoke"]
 
 
-def test_the_jobs_process_drains_the_outbox(add_organizations, db_session, settings, app, find):
+def test_the_jobs_process_applies_the_change_log(db_session, settings, app, tmp_path):
     from search.jobs import drain_outbox
+    from search.service import SearchService
 
-    (organization,) = add_organizations(build_organization("kompas", "Kompas"))
+    organization = build_organization("kompas", "Kompas")
+    db_session.add(organization)
+    db_session.flush()
     db_session.add(SearchOutbox(organization_id=organization.id))
     db_session.commit()  # without enqueue(): no after-commit wake-up, like another process
-    assert drain_outbox(settings, app.extensions["liaison.db"], None) == 1
-    assert db_session.scalar(select(func.count()).select_from(SearchOutbox)) == 0
+    jobs_host = settings.replace(data_dir=tmp_path / "jobs-host")
+    database = app.extensions["liaison.db"]
+    assert drain_outbox(jobs_host, database, None) == 0
+    index = jobs_host.data_dir / "search" / "embedded"
+    assert not (index / "cursor.json").exists()  # it builds no index of its own
+    web = SearchService(jobs_host, database)  # a web process of that host builds it
+    web.drain()
+    web.close()
+    organization.name = "Vuurtoren"
+    db_session.add(SearchOutbox(organization_id=organization.id))
+    db_session.commit()
+    assert drain_outbox(jobs_host, database, None) == 1
+    assert drain_outbox(jobs_host, database, None) == 0  # its cursor is past the change
+    service = SearchService(jobs_host, database)
+    try:
+        page = service.embedded.search(SearchQuery(text="vuurtoren", audience="secretariat"))
+        assert [hit.ref for hit in page.hits] == ["kompas"]
+    finally:
+        service.close()
