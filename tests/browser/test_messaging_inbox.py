@@ -5,12 +5,12 @@ writing to an organisation found by search addresses its contact points that hav
 from __future__ import annotations
 
 import pytest
+from liaison_client.api import Client
+from liaison_client.identity import generate
+from liaison_client.messages import seal
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from client.api import Client
-from client.identity import generate
-from client.messages import seal
 from core.outbox import enqueue
 from directory.models import Organization
 from messaging.models import Envelope

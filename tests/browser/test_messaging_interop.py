@@ -10,6 +10,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from liaison_client.api import Client
+from liaison_client.backup import create_backup
+from liaison_client.blobs import decrypt_to_file, encrypt_file
+from liaison_client.encoding import b64
+from liaison_client.identity import Identity, generate, public_key_from_b64, verify_publication
+from liaison_client.messages import open_message, seal
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -18,12 +24,6 @@ from sqlalchemy.orm import Session
 from accounts.models import Role, User
 from accounts.passwords import hash_password
 from accounts.totp import new_secret
-from client.api import Client
-from client.backup import create_backup
-from client.blobs import decrypt_to_file, encrypt_file
-from client.encoding import b64
-from client.identity import Identity, generate, public_key_from_b64, verify_publication
-from client.messages import open_message, seal
 from core.db import Base, utcnow
 from directory.models import Organization
 from tests.accounts.conftest import PASSWORD, code_for
@@ -85,7 +85,7 @@ def _sender_key(api: Client, user_id: str, key_id: str):
     document = next(k for k in answer["keys"] if k["key_id"] == key_id)
     key = public_key_from_b64(user_id, document["sign_pk"], document["box_pk"],
                               document["created_at"])  # fmt: skip
-    from client.encoding import unb64
+    from liaison_client.encoding import unb64
 
     assert verify_publication(key, unb64(document["pub_sig"], 64))
     return key
@@ -173,7 +173,7 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     assert len(inbox) == 1
     copy = api.message(inbox[0]["id"])
     header_sender = copy["sender"]
-    from client.envelope import parse_envelope
+    from liaison_client.envelope import parse_envelope
 
     parsed = parse_envelope(copy["envelope"])
     anna_key = _sender_key(api, header_sender, parsed.header["sender_key"])

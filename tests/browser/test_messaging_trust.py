@@ -9,14 +9,14 @@ import json
 from datetime import timedelta
 
 import pytest
+from liaison_client.api import Client
+from liaison_client.backup import create_backup
+from liaison_client.encoding import b64
+from liaison_client.identity import Identity, generate, safety_number, signing_keypair
+from liaison_client.messages import seal
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from client.api import Client
-from client.backup import create_backup
-from client.encoding import b64
-from client.identity import Identity, generate, safety_number, signing_keypair
-from client.messages import seal
 from config import Settings
 from core.db import utcnow
 from directory.models import Organization

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from liaison_client.errors import KeyLogError
+from liaison_client.identity import generate
+from liaison_client.keylog import next_head, sign_head
+from liaison_client.keystore import KeyStoreError, public_key_document
 from sqlalchemy import select
 
-from client.errors import KeyLogError
-from client.identity import generate
-from client.keylog import next_head, sign_head
-from client.keystore import KeyStoreError, public_key_document
 from messaging.models import Blob, BlobChunk, Envelope, KeyLogEntry
 from messaging.services.keylog import log_key
 from tests.accounts.conftest import code_for

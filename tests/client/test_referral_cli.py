@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from liaison_client.referral import example_form
 from sqlalchemy import select
 
-from client.referral import example_form
 from messaging.models import Envelope, Referral
 from tests.client.relay_fixtures import account, organisations, relay  # noqa: F401
 

@@ -16,14 +16,14 @@ import time
 from pathlib import Path
 
 import requests
+from liaison_client.api import ApiError, Client
+from liaison_client.identity import generate
+from liaison_client.keystore import public_key_document
+from liaison_client.messages import seal
 from sqlalchemy import func, select
 
 from accounts.api_tokens import issue_token
 from accounts.models import Role
-from client.api import ApiError, Client
-from client.identity import generate
-from client.keystore import public_key_document
-from client.messages import seal
 from messaging.models import Delivery, Envelope
 from tests.messaging.conftest import body
 
@@ -147,6 +147,6 @@ def test_acknowledged_messages_survive_sigkill_exactly_once_and_resends_do_not_d
 
 def envelope_sender(envelope: dict) -> str:
     """The sender named in an envelope's header."""
-    from client.envelope import parse_envelope
+    from liaison_client.envelope import parse_envelope
 
     return str(parse_envelope(envelope).sender)

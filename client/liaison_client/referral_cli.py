@@ -10,10 +10,10 @@ from typing import IO, Any
 
 import click
 
-from client.body import TLP_MARKINGS
-from client.cli_support import HOME, fail, open_mailbox, refusals
-from client.mailbox import Mailbox, OpenedReferral
-from client.referral import FormProblem, describe, example_form, referral_form_problems
+from liaison_client.body import TLP_MARKINGS
+from liaison_client.cli_support import HOME, fail, open_mailbox, refusals
+from liaison_client.mailbox import Mailbox, OpenedReferral
+from liaison_client.referral import FormProblem, describe, example_form, referral_form_problems
 
 STATUSES = ("acknowledged", "accepted", "declined", "redirected", "closed")
 LANGUAGE = click.option(

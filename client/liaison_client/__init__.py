@@ -3,10 +3,10 @@
 Talking to a relay (what a case-management system integrates)::
 
     from pathlib import Path
-    from client.api import Client
-    from client.keystore import KeyStore
-    from client.mailbox import Mailbox
-    from client.session import LocalState
+    from liaison_client.api import Client
+    from liaison_client.keystore import KeyStore
+    from liaison_client.mailbox import Mailbox
+    from liaison_client.session import LocalState
 
     home = Path("/var/lib/casesystem/liaison")          # keys + remembered state, mode 0700
     mailbox = Mailbox(Client("https://liaison.example"), KeyStore(home), LocalState.load(home))
@@ -29,15 +29,15 @@ Talking to a relay (what a case-management system integrates)::
 
 ``Mailbox.open(home)`` does the same from a directory ``liaison-client`` set up. Requests safe
 to repeat are retried through lost connections and 5xx answers for up to 60 s
-(``client.retry.RetryPolicy``; ``client.retry.GaveUp`` when the deadline passes). Errors:
-``client.api.ApiError`` (``status``, ``check``: the relay refused or was unreachable) and
-``client.errors.CryptoError`` and its kinds (``reason``: e.g. ``key-changed`` — a person's key
+(``liaison_client.retry.RetryPolicy``; ``liaison_client.retry.GaveUp`` when the deadline passes). Errors:
+``liaison_client.api.ApiError`` (``status``, ``check``: the relay refused or was unreachable) and
+``liaison_client.errors.CryptoError`` and its kinds (``reason``: e.g. ``key-changed`` — a person's key
 differs from the pinned one; pass ``accept_change=True`` only after comparing safety numbers —
 ``fork`` — the key log does not extend the remembered head — ``bad-signature``).
 
-The crypto underneath: ``client.identity`` (keys, fingerprints, safety numbers),
-``client.messages`` (``seal`` / ``open_message``), ``client.blobs`` (streamed attachments),
-``client.backup`` (key backups), ``client.keylog`` (key-log checks), ``client.keystore`` (local
-key files and pinned keys). Every rejection raises a ``client.errors.CryptoError`` whose
+The crypto underneath: ``liaison_client.identity`` (keys, fingerprints, safety numbers),
+``liaison_client.messages`` (``seal`` / ``open_message``), ``liaison_client.blobs`` (streamed attachments),
+``liaison_client.backup`` (key backups), ``liaison_client.keylog`` (key-log checks), ``liaison_client.keystore`` (local
+key files and pinned keys). Every rejection raises a ``liaison_client.errors.CryptoError`` whose
 ``reason`` names the failed check.
 """

@@ -14,17 +14,23 @@ from typing import Any
 
 from nacl import bindings
 
-from client.api import ApiError, Client
-from client.blobs import BlobHasher, blob_size, decrypt_to_file, encrypt_stream
-from client.encoding import b64, unb64
-from client.errors import CryptoError, KeyLogError
-from client.identity import Identity, PublicKey
-from client.keylog import SignedHead, parse_signed_head, verify_extension
-from client.keystore import KeyStore, KeyStoreError, attested, read_public_key
-from client.messages import OpenedMessage, open_message, seal
-from client.referral import FormProblem, check_referral_form, referral_form_problems
-from client.retry import OnRetry, RetryPolicy
-from client.session import LocalState
+from liaison_client.api import ApiError, Client
+from liaison_client.blobs import BlobHasher, blob_size, decrypt_to_file, encrypt_stream
+from liaison_client.encoding import b64, unb64
+from liaison_client.errors import CryptoError, KeyLogError
+from liaison_client.identity import Identity, PublicKey
+from liaison_client.keylog import SignedHead, parse_signed_head, verify_extension
+from liaison_client.keystore import (
+    FileKeyStore,
+    KeyStore,
+    KeyStoreError,
+    attested,
+    read_public_key,
+)
+from liaison_client.messages import OpenedMessage, open_message, seal
+from liaison_client.referral import FormProblem, check_referral_form, referral_form_problems
+from liaison_client.retry import OnRetry, RetryPolicy
+from liaison_client.session import LocalState
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class Mailbox:
         if not state.base_url:
             raise KeyStoreError("not-signed-in", "no relay known yet: run login --url …")
         client = Client(state.base_url, state.token, retry=retry, on_retry=on_retry)
-        return cls(client, KeyStore(home), state)
+        return cls(client, FileKeyStore(home), state)
 
     @property
     def user_id(self) -> str:
@@ -412,6 +418,6 @@ class Mailbox:
 
 
 def _header(envelope: dict[str, Any]) -> dict[str, Any]:
-    from client.envelope import parse_envelope
+    from liaison_client.envelope import parse_envelope
 
     return parse_envelope(envelope).header

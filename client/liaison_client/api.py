@@ -1,6 +1,7 @@
 """The relay's HTTP API on ``requests``: sign-in, keys, key log, backups, messages and blobs.
 
-Plain JSON in and out; the checks that make the answers trustworthy live in ``client.mailbox``.
+Typed results out (``liaison_client.results``); the checks that make the answers trustworthy
+live in ``liaison_client.mailbox``.
 Blobs travel streamed in both directions, so no attachment is ever held whole in memory.
 """
 
@@ -13,9 +14,9 @@ from urllib.parse import quote
 
 import requests
 
-from client.blobs import Readable
-from client.errors import ApiError
-from client.retry import OnRetry, RetryPolicy
+from liaison_client.blobs import Readable
+from liaison_client.errors import ApiError
+from liaison_client.retry import OnRetry, RetryPolicy
 
 __all__ = ["ApiError", "Client"]
 

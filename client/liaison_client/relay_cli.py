@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from client.api import ApiError
-from client.body import TLP_MARKINGS
-from client.cli_support import (
+from liaison_client.api import ApiError
+from liaison_client.body import TLP_MARKINGS
+from liaison_client.cli_support import (
     HOME,
     PASSWORD_ENV,
     RETRY_DEADLINE,
@@ -21,9 +21,9 @@ from client.cli_support import (
     open_mailbox,
     refusals,
 )
-from client.encoding import unb64
-from client.mailbox import Mailbox, Person
-from client.session import LocalState
+from liaison_client.encoding import unb64
+from liaison_client.mailbox import Mailbox, Person
+from liaison_client.session import LocalState
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -201,7 +201,7 @@ def read(message_id: str, receipt: bool, accept_change: bool, home: Path | None)
 
 
 def _echo_referral_form(form: object) -> None:
-    from client.referral import describe, referral_form_problems
+    from liaison_client.referral import describe, referral_form_problems
 
     click.echo("")
     problems = referral_form_problems(form)
