@@ -159,7 +159,7 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     browser.find_element(By.ID, "compose-files").send_keys(str(path))
     browser.find_element(By.ID, "compose-send").click()
     _until(browser, lambda: "TLP" in _problem(browser))
-    assert api.messages()[0] == []
+    assert api.messages().messages == ()
     browser.find_element(By.CSS_SELECTOR, "input[name=tlp][value='TLP:AMBER']").click()
     browser.find_element(By.ID, "compose-send").click()
     _until(browser, lambda: _visible(browser, "thread-panel"))
@@ -169,15 +169,15 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     assert all(b.get_attribute("value") == b.get_attribute("max") for b in bars)
 
     # 3. Python reads it, attachment bytes included, and sends a receipt and a reply
-    inbox, _next = api.messages()
+    inbox = api.messages().messages
     assert len(inbox) == 1
-    copy = api.message(inbox[0]["id"])
-    header_sender = copy["sender"]
+    copy = api.message(inbox[0].id)
+    header_sender = copy.sender
     from liaison_client.envelope import parse_envelope
 
-    parsed = parse_envelope(copy["envelope"])
+    parsed = parse_envelope(copy.envelope)
     anna_key = _sender_key(api, header_sender, parsed.header["sender_key"])
-    opened = open_message(copy["envelope"], bram_identity, anna_key)
+    opened = open_message(copy.envelope, bram_identity, anna_key)
     assert opened.body["tlp"] == "TLP:AMBER"
     assert opened.body["subject"] == "Intake maandag"
     assert MARKER in opened.body["body"]
@@ -188,9 +188,9 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     with api.download_blob(manifest["blob"]) as (stream, length):
         assert decrypt_to_file(stream, length, manifest, target) == len(attachment)
     assert target.read_bytes() == attachment
-    api.mark_read(copy["id"])
-    receipt = seal(bram_identity, [anna_key], {"receipt_for": copy["id"], "hh": b64(opened.hh),
-                   "status": "read"}, kind="receipt", thread=copy["thread"])  # fmt: skip
+    api.mark_read(copy.id)
+    receipt = seal(bram_identity, [anna_key], {"receipt_for": copy.id, "hh": b64(opened.hh),
+                   "status": "read"}, kind="receipt", thread=copy.thread)  # fmt: skip
     api.post_message(receipt.to_json())
 
     reply_bytes = b"antwoord-bijlage " + REPLY_MARKER.encode() + os.urandom(70_000)
@@ -202,7 +202,7 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     reply = seal(bram_identity, [anna_key], {
         "tlp": "TLP:RED", "subject": "Re: Intake maandag", "body": f"Akkoord {REPLY_MARKER}",
         "form": None, "attachments": [reply_manifest], "prev": b64(opened.hh),
-    }, thread=copy["thread"])  # fmt: skip
+    }, thread=copy.thread)  # fmt: skip
     api.post_message(reply.to_json(), [blob_id])
 
     # 4. the browser reads the reply: inbox (unread), thread, TLP, attachment, receipt
@@ -223,7 +223,7 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     saved = reply_item.find_element(By.CSS_SELECTOR, ".attachment a.saved")
     assert saved.get_attribute("download") == "antwoord.txt"
     assert saved.get_attribute("data-size") == str(len(reply_bytes))  # size and hash checked
-    _until(browser, lambda: api.message(reply.header["id"])["recipients"][0]["read_at"])
+    _until(browser, lambda: api.message(reply.header["id"]).recipients[0].read_at)
 
     # the browser answers in the same thread, chained to the reply; Python opens it
     browser.find_element(By.ID, "thread-reply").click()
@@ -235,9 +235,9 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     browser.find_element(By.ID, "compose-body").send_keys("Tot maandag.")
     browser.find_element(By.ID, "compose-send").click()
     _until(browser, lambda: "Tot maandag." in browser.find_element(By.ID, "thread-messages").text)
-    answer = next(m for m in api.messages()[0] if m["kind"] == "message" and m["id"] != copy["id"])
-    assert answer["thread"] == copy["thread"]
-    third = open_message(api.message(answer["id"])["envelope"], bram_identity, anna_key)
+    answer = next(m for m in api.messages().messages if m.kind == "message" and m.id != copy.id)
+    assert answer["thread"] == copy.thread
+    third = open_message(api.message(answer.id).envelope, bram_identity, anna_key)
     assert third.body["prev"] == b64(reply.hh)
     assert third.body["tlp"] == "TLP:RED"
 
