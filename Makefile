@@ -13,10 +13,10 @@ export LIAISON_BASE_URL ?= http://$(HOST):$(PORT)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml client/pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ./client -e '.[dev]'
 	@if [ -f package.json ]; then npm install --no-audit --no-fund --silent; fi
 	@touch $(STAMP)
 
@@ -59,6 +59,7 @@ lint: install ## ruff, ruff format --check, mypy, codespell
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	cd client && ../$(BIN)/mypy --strict liaison_client
 	$(BIN)/codespell .
 
 format: install ## apply ruff format and safe fixes

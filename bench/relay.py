@@ -35,17 +35,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from liaison_client.api import Client  # noqa: E402
+from liaison_client.encoding import b64  # noqa: E402
+from liaison_client.identity import Identity, generate  # noqa: E402
+from liaison_client.keystore import FileKeyStore  # noqa: E402
+from liaison_client.mailbox import Mailbox  # noqa: E402
+from liaison_client.messages import seal  # noqa: E402
+from liaison_client.session import LocalState  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from accounts.api_tokens import issue_token  # noqa: E402
 from accounts.models import Role, User  # noqa: E402
-from client.api import Client  # noqa: E402
-from client.encoding import b64  # noqa: E402
-from client.identity import Identity, generate  # noqa: E402
-from client.keystore import KeyStore  # noqa: E402
-from client.mailbox import Mailbox  # noqa: E402
-from client.messages import seal  # noqa: E402
-from client.session import LocalState  # noqa: E402
 from config import load_settings  # noqa: E402
 from core import migrate  # noqa: E402
 from core.db import Database  # noqa: E402
@@ -311,7 +311,7 @@ def attachment_run(size_mb: int) -> dict[str, float]:
                 for _ in range(size_mb):
                     out.write(secrets.token_bytes(1024 * 1024))
             base = f"http://127.0.0.1:{port}"
-            mailbox = Mailbox(Client(base, people[0][1]), KeyStore(data_dir / "c"),
+            mailbox = Mailbox(Client(base, people[0][1]), FileKeyStore(data_dir / "c"),
                               LocalState(base_url=base, user_id=people[0][0].user_id))  # fmt: skip
             started = time.monotonic()
             manifest = mailbox.upload_attachment(source)
@@ -319,7 +319,7 @@ def attachment_run(size_mb: int) -> dict[str, float]:
             target = data_dir / "downloaded.bin"
             started = time.monotonic()
             with mailbox.client.download_blob(str(manifest["blob"])) as (stream, length):
-                from client.blobs import decrypt_to_file
+                from liaison_client.blobs import decrypt_to_file
 
                 decrypt_to_file(stream, length, manifest, target)
             download = time.monotonic() - started

@@ -329,9 +329,7 @@ def hsds_organization(
     return record
 
 
-def _nested_service(
-    viewer: Viewer, service: Service, locale: str, full: bool
-) -> dict[str, Any]:
+def _nested_service(viewer: Viewer, service: Service, locale: str, full: bool) -> dict[str, Any]:
     """A service inside its organisation: without repeating the organisation."""
     record = hsds_service(viewer, service, locale, nested=full)
     record.pop("organization", None)

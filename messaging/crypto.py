@@ -8,9 +8,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from client import identity
-from client.encoding import b64, is_time, is_uuid, sign, unb64, verify
-from client.envelope import (
+from liaison_client import identity
+from liaison_client.encoding import b64, is_time, is_uuid, sign, unb64, verify
+from liaison_client.envelope import (
     Envelope,
     Wrap,
     ciphertext_hash,
@@ -19,8 +19,8 @@ from client.envelope import (
     signature_valid,
     wraps_hash,
 )
-from client.errors import CryptoError, EnvelopeError, KeyLogError
-from client.identity import (
+from liaison_client.errors import CryptoError, EnvelopeError, KeyLogError
+from liaison_client.identity import (
     PublicKey,
     fingerprint,
     key_fingerprint,
@@ -28,7 +28,7 @@ from client.identity import (
     public_key_from_b64,
     signing_keypair,
 )
-from client.keylog import GENESIS, SignedHead, next_head, parse_entry, sign_head
+from liaison_client.keylog import GENESIS, SignedHead, next_head, parse_entry, sign_head
 
 __all__ = [
     "GENESIS", "CryptoError", "Envelope", "EnvelopeError", "KeyLogError", "PublicKey",

@@ -18,7 +18,8 @@ VENDORED = ROOT / "web" / "static" / "vendor" / "libsodium-wrappers-sumo.mjs"
 
 
 def _vector_count() -> int:
-    from client.selftest import cases
+    from liaison_client.selftest import cases
+
     from tests.client.conftest import load_vectors
 
     return len(cases(load_vectors()))

@@ -5,12 +5,12 @@ writing to an organisation found by search addresses its contact points that hav
 from __future__ import annotations
 
 import pytest
+from liaison_client.api import Client
+from liaison_client.identity import generate
+from liaison_client.messages import seal
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from client.api import Client
-from client.identity import generate
-from client.messages import seal
 from core.outbox import enqueue
 from directory.models import Organization
 from messaging.models import Envelope
@@ -95,7 +95,7 @@ def test_inbox_pages_with_the_cursor_and_marks_unread_messages(
     browser.find_element(By.CSS_SELECTOR, "input[name=tlp][value='TLP:CLEAR']").click()
     browser.find_element(By.ID, "compose-send").click()
     _until(browser, lambda: "at least the TLP marking" in _problem(browser))
-    assert [m["kind"] for m in bram_api.messages()[0]] == ["receipt"]  # the read receipt only
+    assert [m.kind for m in bram_api.messages().messages] == ["receipt"]  # the read receipt only
 
     browser.find_element(By.CSS_SELECTOR, "a[data-nav=inbox]").click()
     _until(browser, lambda: len(rows()) == 20)
@@ -141,6 +141,6 @@ def test_writing_to_an_organisation_addresses_its_contact_points_with_keys(
     browser.find_element(By.ID, "compose-body").send_keys("Kunnen jullie mee?")
     browser.find_element(By.ID, "compose-send").click()
     _until(browser, lambda: _visible(browser, "thread-panel"))
-    [received] = apis[bram.id].messages()[0]
-    assert received["to_org"] == inspectorate.id
-    assert received["to"] == [bram.id]
+    [received] = apis[bram.id].messages().messages
+    assert received.to_org == inspectorate.id
+    assert received.to == (bram.id,)

@@ -10,6 +10,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from liaison_client.api import Client
+from liaison_client.backup import create_backup
+from liaison_client.blobs import decrypt_to_file, encrypt_file
+from liaison_client.encoding import b64
+from liaison_client.identity import Identity, generate, public_key_from_b64, verify_publication
+from liaison_client.messages import open_message, seal
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -18,12 +24,6 @@ from sqlalchemy.orm import Session
 from accounts.models import Role, User
 from accounts.passwords import hash_password
 from accounts.totp import new_secret
-from client.api import Client
-from client.backup import create_backup
-from client.blobs import decrypt_to_file, encrypt_file
-from client.encoding import b64
-from client.identity import Identity, generate, public_key_from_b64, verify_publication
-from client.messages import open_message, seal
 from core.db import Base, utcnow
 from directory.models import Organization
 from tests.accounts.conftest import PASSWORD, code_for
@@ -85,7 +85,7 @@ def _sender_key(api: Client, user_id: str, key_id: str):
     document = next(k for k in answer["keys"] if k["key_id"] == key_id)
     key = public_key_from_b64(user_id, document["sign_pk"], document["box_pk"],
                               document["created_at"])  # fmt: skip
-    from client.encoding import unb64
+    from liaison_client.encoding import unb64
 
     assert verify_publication(key, unb64(document["pub_sig"], 64))
     return key
@@ -159,7 +159,7 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     browser.find_element(By.ID, "compose-files").send_keys(str(path))
     browser.find_element(By.ID, "compose-send").click()
     _until(browser, lambda: "TLP" in _problem(browser))
-    assert api.messages()[0] == []
+    assert api.messages().messages == ()
     browser.find_element(By.CSS_SELECTOR, "input[name=tlp][value='TLP:AMBER']").click()
     browser.find_element(By.ID, "compose-send").click()
     _until(browser, lambda: _visible(browser, "thread-panel"))
@@ -169,15 +169,15 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     assert all(b.get_attribute("value") == b.get_attribute("max") for b in bars)
 
     # 3. Python reads it, attachment bytes included, and sends a receipt and a reply
-    inbox, _next = api.messages()
+    inbox = api.messages().messages
     assert len(inbox) == 1
-    copy = api.message(inbox[0]["id"])
-    header_sender = copy["sender"]
-    from client.envelope import parse_envelope
+    copy = api.message(inbox[0].id)
+    header_sender = copy.sender
+    from liaison_client.envelope import parse_envelope
 
-    parsed = parse_envelope(copy["envelope"])
+    parsed = parse_envelope(copy.envelope)
     anna_key = _sender_key(api, header_sender, parsed.header["sender_key"])
-    opened = open_message(copy["envelope"], bram_identity, anna_key)
+    opened = open_message(copy.envelope, bram_identity, anna_key)
     assert opened.body["tlp"] == "TLP:AMBER"
     assert opened.body["subject"] == "Intake maandag"
     assert MARKER in opened.body["body"]
@@ -188,9 +188,9 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     with api.download_blob(manifest["blob"]) as (stream, length):
         assert decrypt_to_file(stream, length, manifest, target) == len(attachment)
     assert target.read_bytes() == attachment
-    api.mark_read(copy["id"])
-    receipt = seal(bram_identity, [anna_key], {"receipt_for": copy["id"], "hh": b64(opened.hh),
-                   "status": "read"}, kind="receipt", thread=copy["thread"])  # fmt: skip
+    api.mark_read(copy.id)
+    receipt = seal(bram_identity, [anna_key], {"receipt_for": copy.id, "hh": b64(opened.hh),
+                   "status": "read"}, kind="receipt", thread=copy.thread)  # fmt: skip
     api.post_message(receipt.to_json())
 
     reply_bytes = b"antwoord-bijlage " + REPLY_MARKER.encode() + os.urandom(70_000)
@@ -202,7 +202,7 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     reply = seal(bram_identity, [anna_key], {
         "tlp": "TLP:RED", "subject": "Re: Intake maandag", "body": f"Akkoord {REPLY_MARKER}",
         "form": None, "attachments": [reply_manifest], "prev": b64(opened.hh),
-    }, thread=copy["thread"])  # fmt: skip
+    }, thread=copy.thread)  # fmt: skip
     api.post_message(reply.to_json(), [blob_id])
 
     # 4. the browser reads the reply: inbox (unread), thread, TLP, attachment, receipt
@@ -223,7 +223,7 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     saved = reply_item.find_element(By.CSS_SELECTOR, ".attachment a.saved")
     assert saved.get_attribute("download") == "antwoord.txt"
     assert saved.get_attribute("data-size") == str(len(reply_bytes))  # size and hash checked
-    _until(browser, lambda: api.message(reply.header["id"])["recipients"][0]["read_at"])
+    _until(browser, lambda: api.message(reply.header["id"]).recipients[0].read_at)
 
     # the browser answers in the same thread, chained to the reply; Python opens it
     browser.find_element(By.ID, "thread-reply").click()
@@ -235,9 +235,9 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     browser.find_element(By.ID, "compose-body").send_keys("Tot maandag.")
     browser.find_element(By.ID, "compose-send").click()
     _until(browser, lambda: "Tot maandag." in browser.find_element(By.ID, "thread-messages").text)
-    answer = next(m for m in api.messages()[0] if m["kind"] == "message" and m["id"] != copy["id"])
-    assert answer["thread"] == copy["thread"]
-    third = open_message(api.message(answer["id"])["envelope"], bram_identity, anna_key)
+    answer = next(m for m in api.messages().messages if m.kind == "message" and m.id != copy.id)
+    assert answer["thread"] == copy.thread
+    third = open_message(api.message(answer.id).envelope, bram_identity, anna_key)
     assert third.body["prev"] == b64(reply.hh)
     assert third.body["tlp"] == "TLP:RED"
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from liaison_client.api import Client
+from liaison_client.identity import generate
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
@@ -16,8 +18,6 @@ from sqlalchemy import select
 from accounts.models import Role
 from accounts.passwords import hash_password
 from accounts.totp import new_secret
-from client.api import Client
-from client.identity import generate
 from core.db import utcnow
 from core.outbox import enqueue
 from directory.models import Organization

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from client.identity import Identity, generate
+from liaison_client.identity import Identity, generate
 
 VECTORS = Path(__file__).resolve().parents[3] / "shared" / "specs" / "vectors" / "envelope-v1.json"
 

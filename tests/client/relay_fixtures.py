@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from liaison_client.cli import main
+from liaison_client.mailbox import Mailbox
 
 from accounts.models import Role, User
 from accounts.passwords import hash_password
 from accounts.totp import new_secret
-from client.cli import main
-from client.mailbox import Mailbox
 from core.db import utcnow
 from directory.models import Organization
 from tests.accounts.conftest import PASSWORD, code_for

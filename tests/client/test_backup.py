@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from client.backup import create_backup, open_with_passphrase, open_with_recovery_key
-from client.errors import BackupError
-from client.identity import generate
+from liaison_client.backup import create_backup, open_with_passphrase, open_with_recovery_key
+from liaison_client.errors import BackupError
+from liaison_client.identity import generate
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,9 @@ import tracemalloc
 import uuid
 
 import pytest
-
-from client.blobs import CHUNK, blob_size, decrypt_stream, decrypt_to_file, encrypt_file
-from client.encoding import unb64
-from client.errors import BlobError
+from liaison_client.blobs import CHUNK, blob_size, decrypt_stream, decrypt_to_file, encrypt_file
+from liaison_client.encoding import unb64
+from liaison_client.errors import BlobError
 
 
 def _encrypted(tmp_path, size: int) -> tuple[bytes, bytes, dict]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from liaison_client.errors import KeyLogError
+from liaison_client.identity import generate
+from liaison_client.keylog import next_head, sign_head
+from liaison_client.keystore import KeyStoreError, public_key_document
 from sqlalchemy import select
 
-from client.errors import KeyLogError
-from client.identity import generate
-from client.keylog import next_head, sign_head
-from client.keystore import KeyStoreError, public_key_document
 from messaging.models import Blob, BlobChunk, Envelope, KeyLogEntry
 from messaging.services.keylog import log_key
 from tests.accounts.conftest import code_for
@@ -179,18 +179,18 @@ def test_the_library_pages_the_inbox_and_deletes_only_its_own_copy(account) -> N
     anna, bram = account("A"), account("B")
     sender, reader = anna.mailbox(), bram.mailbox()
     to_bram = sender.person(bram.id)
-    sent = [sender.send([to_bram], f"Bericht {n}", "tekst")["id"] for n in range(5)]
+    sent = [sender.send([to_bram], f"Bericht {n}", "tekst").id for n in range(5)]
 
-    first, cursor = reader.inbox(limit=2)
-    listed = [m["id"] for m in first]
-    while cursor:
-        page, cursor = reader.inbox(cursor, limit=2)
-        listed += [m["id"] for m in page]
+    page = reader.inbox(limit=2)
+    listed = [m.id for m in page.messages]
+    while page.next:
+        page = reader.inbox(page.next, limit=2)
+        listed += [m.id for m in page.messages]
     reader.delete(sent[0])
 
     assert sorted(listed) == sorted(sent)
-    assert sent[0] not in [m["id"] for m in reader.client.iter_messages()]
-    assert sent[0] in [m["id"] for m in sender.client.iter_messages("sent")]
+    assert sent[0] not in [m.id for m in reader.client.iter_messages()]
+    assert sent[0] in [m.id for m in sender.client.iter_messages("sent")]
 
 
 def test_an_encrypted_read_receipt_reaches_the_sender(account) -> None:
@@ -199,8 +199,8 @@ def test_an_encrypted_read_receipt_reaches_the_sender(account) -> None:
 
     assert bram.cli("read", message_id, "--receipt").exit_code == 0
     receipt = next(m for m in anna.mailbox(unlock=False).client.iter_messages()
-                   if m["kind"] == "receipt")  # fmt: skip
-    shown = anna.cli("read", receipt["id"])
+                   if m.kind == "receipt")  # fmt: skip
+    shown = anna.cli("read", receipt.id)
 
     assert f"Receipt: {message_id} was read" in shown.output
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
-from client.encoding import H, b64, pack, sign, unb64, verify
-from client.errors import CryptoError
-from client.identity import signing_keypair
+from liaison_client.encoding import H, b64, pack, sign, unb64, verify
+from liaison_client.errors import CryptoError
+from liaison_client.identity import signing_keypair
 
 
 @pytest.mark.parametrize(

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from liaison_client.backup import create_backup, open_with_passphrase
+from liaison_client.blobs import decrypt_to_file, encrypt_file
+from liaison_client.encoding import b64
+from liaison_client.identity import Identity, public_key_from_b64
+from liaison_client.messages import open_message, seal
 
-from client.backup import create_backup, open_with_passphrase
-from client.blobs import decrypt_to_file, encrypt_file
-from client.encoding import b64
-from client.identity import Identity, public_key_from_b64
-from client.messages import open_message, seal
 from tests.client.conftest import message_body
 
 SCRIPT = Path(__file__).with_name("interop.mjs")

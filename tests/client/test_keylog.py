@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from liaison_client.errors import KeyLogError
+from liaison_client.identity import generate, signing_keypair
+from liaison_client.keylog import GENESIS, next_head, parse_signed_head, sign_head, verify_extension
 
-from client.errors import KeyLogError
-from client.identity import generate, signing_keypair
-from client.keylog import GENESIS, next_head, parse_signed_head, sign_head, verify_extension
 from messaging.crypto import log_entry
 
 

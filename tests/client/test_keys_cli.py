@@ -10,12 +10,11 @@ from typing import NamedTuple
 
 import pytest
 from click.testing import CliRunner
-
-from client.backup import create_backup
-from client.cli import main
-from client.encoding import b64
-from client.identity import attest, generate, signing_keypair
-from client.keystore import KeyStore, public_key_document
+from liaison_client.backup import create_backup
+from liaison_client.cli import main
+from liaison_client.encoding import b64
+from liaison_client.identity import attest, generate, signing_keypair
+from liaison_client.keystore import FileKeyStore, public_key_document
 
 USER = "6d0ddd91-594f-48cf-9ac7-ac12a1d27ac5"
 PASSPHRASE = "een lange sleutelzin"
@@ -46,7 +45,7 @@ def home(initialised, tmp_path) -> Home:
 
 
 def test_init_shows_the_recovery_key_once_and_writes_no_secret_in_clear(home) -> None:
-    keys = KeyStore(home.path).unlock(passphrase=PASSPHRASE)
+    keys = FileKeyStore(home.path).unlock(passphrase=PASSPHRASE)
     on_disk = "".join(p.read_text() for p in home.path.iterdir())
     assert b64(keys[0].sign_sk) not in on_disk
     assert b64(keys[0].box_sk) not in on_disk
@@ -62,7 +61,7 @@ def test_init_refuses_to_overwrite_existing_keys(home) -> None:
 
 
 def test_show_prints_key_id_and_fingerprint(home) -> None:
-    public = KeyStore(home.path).own_public_key()
+    public = FileKeyStore(home.path).own_public_key()
     result = run(home.path, "keys", "show")
     assert f"Key id:      {public.key_id}" in result.output
     assert f"Fingerprint: {public.fingerprint}" in result.output
@@ -85,11 +84,11 @@ def test_unlock_on_a_second_device_brings_the_same_key(home, tmp_path) -> None:
     other = tmp_path / "laptop"
     result = run(other, "keys", "unlock", "--backup", str(bundle), input=f"{PASSPHRASE}\n")
     assert result.exit_code == 0, result.output
-    assert KeyStore(other).own_public_key() == KeyStore(home.path).own_public_key()
+    assert FileKeyStore(other).own_public_key() == FileKeyStore(home.path).own_public_key()
 
 
 def test_unlock_refuses_a_backup_older_than_one_seen(home, tmp_path) -> None:
-    identity = KeyStore(home.path).unlock(passphrase=PASSPHRASE)[0]
+    identity = FileKeyStore(home.path).unlock(passphrase=PASSPHRASE)[0]
     newer, _ = create_backup([identity], PASSPHRASE, 3)
     (tmp_path / "newer.json").write_text(json.dumps(newer))
     assert run(home.path, "keys", "unlock", "--backup", str(tmp_path / "newer.json"),
@@ -120,7 +119,7 @@ def test_verify_pins_a_key_and_compares_fingerprints_read_in_person(home, bram) 
     heard = run(home.path, "keys", "verify", str(path), "--fingerprint",
                 identity.public().fingerprint.replace(" ", ""))  # fmt: skip
     assert "trust: in person" in heard.output
-    assert KeyStore(home.path).pins()[identity.user_id].trust == "in-person"
+    assert FileKeyStore(home.path).pins()[identity.user_id].trust == "in-person"
 
 
 def test_a_changed_key_is_refused_until_acknowledged(home, bram, tmp_path) -> None:
@@ -142,7 +141,7 @@ def test_a_key_with_a_forged_publication_proof_is_refused(home, bram, tmp_path) 
     forged.write_text(json.dumps(document))
     result = run(home.path, "keys", "verify", str(forged))
     assert result.exit_code == 1
-    assert KeyStore(home.path).pins() == {}
+    assert FileKeyStore(home.path).pins() == {}
 
 
 def test_an_attestation_by_the_configured_root_key_marks_the_key_verified(home, bram) -> None:
@@ -157,4 +156,4 @@ def test_an_attestation_by_the_configured_root_key_marks_the_key_verified(home, 
     assert "trust: unverified" in result.output
     result = run(home.path, "keys", "verify", str(path), "--root-key", b64(root_pk))
     assert "Attested by the secretariat." in result.output
-    assert KeyStore(home.path).pins()[identity.user_id].trust == "secretariat"
+    assert FileKeyStore(home.path).pins()[identity.user_id].trust == "secretariat"

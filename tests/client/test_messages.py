@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from liaison_client.encoding import b64, unb64
+from liaison_client.errors import EnvelopeError
+from liaison_client.identity import generate, identity_from_secrets
+from liaison_client.messages import open_message, seal
 
-from client.encoding import b64, unb64
-from client.errors import EnvelopeError
-from client.identity import generate, identity_from_secrets
-from client.messages import open_message, seal
 from tests.client.conftest import message_body
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from liaison_client.referral import example_form
 from sqlalchemy import select
 
-from client.referral import example_form
 from messaging.models import Envelope, Referral
 from tests.client.relay_fixtures import account, organisations, relay  # noqa: F401
 
@@ -133,9 +133,9 @@ def test_a_malformed_form_from_a_peer_is_reported_not_crashed_on(account) -> Non
                                   to_org=organisation.organisation_id,
                                   referral={"urgency": "normal"})  # fmt: skip
 
-    shown = bram.cli("referral", "show", sent["id"])
-    read = bram.cli("read", sent["id"])
-    opened = bram.mailbox().open_referral(sent["id"])
+    shown = bram.cli("referral", "show", sent.id)
+    read = bram.cli("read", sent.id)
+    opened = bram.mailbox().open_referral(sent.id)
 
     assert shown.exit_code == 0, shown.output
     assert "The referral form is not valid and is not shown" in shown.output

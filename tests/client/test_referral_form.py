@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from client.errors import ReferralFormError
-from client.referral import (
+from liaison_client.errors import ReferralFormError
+from liaison_client.referral import (
     DEFINITION,
     check_referral_form,
     describe,
@@ -103,10 +102,12 @@ def test_a_valid_form_comes_back_unchanged_and_reads_in_every_language() -> None
         assert set(texts) == {"en", "nl", "fr", "de"}
 
 
-def test_the_definition_ships_inside_the_package_data() -> None:
-    pyproject = (HERE.parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+def test_the_definition_ships_inside_the_client_package_and_the_web_links_to_it() -> None:
+    pyproject = (HERE.parents[1] / "client" / "pyproject.toml").read_text(encoding="utf-8")
+    served = HERE.parents[1] / "web" / "static" / "js" / "messaging" / "referral-form-v1.json"
 
     assert DEFINITION.is_file()
-    assert DEFINITION.parts[-5:-1] == ("web", "static", "js", "messaging")
-    assert '"web*"' in pyproject
-    assert '"*.json"' in pyproject
+    assert DEFINITION.parts[-3:-1] == ("liaison_client", "data")
+    assert '"data/*.json"' in pyproject
+    assert served.is_symlink()
+    assert served.resolve() == DEFINITION.resolve()

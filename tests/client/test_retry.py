@@ -13,10 +13,10 @@ import re
 
 import pytest
 from click.testing import CliRunner
+from liaison_client.cli import main
+from liaison_client.retry import DEADLINE_ENV
+from liaison_client.session import LocalState
 
-from client.cli import main
-from client.retry import DEADLINE_ENV
-from client.session import LocalState
 from tests.accounts.conftest import PASSWORD
 from tests.browser.conftest import LiveServer
 from tests.client.flaky import DroppingProxy, FlakyFront

@@ -7,9 +7,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from liaison_client.cli import main
+from liaison_client.selftest import cases
 
-from client.cli import main
-from client.selftest import cases
 from tests.client.conftest import VECTORS, load_vectors
 
 CASES = {case.name: case for case in cases(load_vectors(), strict=True)}

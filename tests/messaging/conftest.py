@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from liaison_client.encoding import b64
+from liaison_client.identity import Identity, generate
+from liaison_client.messages import seal
 
 from accounts.models import Role, User
-from client.encoding import b64
-from client.identity import Identity, generate
-from client.messages import seal
 from directory.models import Organization
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from liaison_client.messages import seal
 
 from accounts.models import Role
-from client.messages import seal
 from directory.models import Organization
 from tests.messaging.conftest import Person, body
 

@@ -1,9 +1,9 @@
 """The About page shows the keys a client must trust, with fingerprints it can compare."""
 
 import pytest
+from liaison_client.encoding import b64
+from liaison_client.identity import key_fingerprint, signing_keypair
 
-from client.encoding import b64
-from client.identity import key_fingerprint, signing_keypair
 from core.app import close_app, create_app
 
 

@@ -8,10 +8,10 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from liaison_client.blobs import decrypt_to_file, encrypt_file
+from liaison_client.messages import seal
 from sqlalchemy import func, select, update
 
-from client.blobs import decrypt_to_file, encrypt_file
-from client.messages import seal
 from core.db import Database, utcnow
 from messaging.errors import TooLarge
 from messaging.jobs import purge_blobs

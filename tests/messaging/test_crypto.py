@@ -6,11 +6,11 @@ import json
 import uuid
 
 import pytest
+from liaison_client.encoding import b64, unb64
+from liaison_client.envelope import envelope_signature
+from liaison_client.identity import generate
+from liaison_client.messages import seal
 
-from client.encoding import b64, unb64
-from client.envelope import envelope_signature
-from client.identity import generate
-from client.messages import seal
 from messaging import crypto
 from tests.client.conftest import load_vectors, message_body
 
@@ -148,7 +148,7 @@ def test_attestation_and_revocation_verify_only_for_their_key(trio) -> None:
                                      anna.box_pk, "2027-01-01T00:00:00Z", sig)  # fmt: skip
     assert not crypto.verify_attestation(root_pk, bram.user_id, anna.key_id, anna.sign_pk,
                                          anna.box_pk, "2027-01-01T00:00:00Z", sig)  # fmt: skip
-    from client.identity import revoke
+    from liaison_client.identity import revoke
 
     revocation = revoke(anna, "2026-11-28T00:00:00Z")
     assert crypto.verify_revocation(anna.user_id, anna.key_id, anna.sign_pk,

@@ -16,14 +16,14 @@ import time
 from pathlib import Path
 
 import requests
+from liaison_client.api import ApiError, Client
+from liaison_client.identity import generate
+from liaison_client.keystore import public_key_document
+from liaison_client.messages import seal
 from sqlalchemy import func, select
 
 from accounts.api_tokens import issue_token
 from accounts.models import Role
-from client.api import ApiError, Client
-from client.identity import generate
-from client.keystore import public_key_document
-from client.messages import seal
 from messaging.models import Delivery, Envelope
 from tests.messaging.conftest import body
 
@@ -101,7 +101,7 @@ def test_acknowledged_messages_survive_sigkill_exactly_once_and_resends_do_not_d
                         raise
             if answer is not None:
                 with lock:
-                    acknowledged[answer["id"]] = envelope
+                    acknowledged[answer.id] = envelope
 
     threads = [threading.Thread(target=send, args=person) for person in people[:SENDERS]]
     for thread in threads:
@@ -117,7 +117,7 @@ def test_acknowledged_messages_survive_sigkill_exactly_once_and_resends_do_not_d
                 message_id, envelope = random.choice(list(acknowledged.items()))
             sender_token = next(t for i, t in people if i.user_id == envelope_sender(envelope))
             again = Client(base, sender_token).post_message(envelope)
-            resent.append(again["id"] == message_id and again["created"] is False)
+            resent.append(again.id == message_id and again.created is False)
         time.sleep(0.5)
     finally:
         stop.set()
@@ -125,7 +125,7 @@ def test_acknowledged_messages_survive_sigkill_exactly_once_and_resends_do_not_d
             thread.join(timeout=30)
     try:
         reader_token = people[SENDERS][1]
-        listed = [m["id"] for m in Client(base, reader_token).iter_messages()]
+        listed = [m.id for m in Client(base, reader_token).iter_messages()]
     finally:
         _kill(server)
 
@@ -147,6 +147,6 @@ def test_acknowledged_messages_survive_sigkill_exactly_once_and_resends_do_not_d
 
 def envelope_sender(envelope: dict) -> str:
     """The sender named in an envelope's header."""
-    from client.envelope import parse_envelope
+    from liaison_client.envelope import parse_envelope
 
     return str(parse_envelope(envelope).sender)

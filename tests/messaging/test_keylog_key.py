@@ -6,10 +6,10 @@ from __future__ import annotations
 import base64
 import threading
 
+from liaison_client.encoding import unb64
+from liaison_client.keylog import parse_signed_head
 from sqlalchemy import func, select
 
-from client.encoding import unb64
-from client.keylog import parse_signed_head
 from core.app import close_app, create_app
 from core.db import Database
 from messaging import crypto

@@ -6,12 +6,12 @@ import base64
 
 import pytest
 from click.testing import CliRunner
+from liaison_client.encoding import b64, unb64
+from liaison_client.identity import generate, revoke, verify_attestation
+from liaison_client.keylog import parse_signed_head, verify_extension
 from sqlalchemy import func, select
 
 from accounts.models import Role
-from client.encoding import b64, unb64
-from client.identity import generate, revoke, verify_attestation
-from client.keylog import parse_signed_head, verify_extension
 from core.cli import cli
 from messaging.models import IdentityKey, KeyLogEntry
 from tests.messaging.conftest import publication

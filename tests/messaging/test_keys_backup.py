@@ -6,9 +6,9 @@ import copy
 import json
 
 import pytest
+from liaison_client.backup import open_with_passphrase
 
 from accounts.models import User
-from client.backup import open_with_passphrase
 from tests.client.conftest import load_vectors
 
 

@@ -9,12 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from liaison_client.encoding import b64
+from liaison_client.envelope import Wrap, envelope_signature, parse_envelope
+from liaison_client.identity import generate
+from liaison_client.messages import seal
 from sqlalchemy import func, select
 
-from client.encoding import b64
-from client.envelope import Wrap, envelope_signature, parse_envelope
-from client.identity import generate
-from client.messages import seal
 from core.db import utcnow
 from messaging.envelopes import format_time
 from messaging.models import Delivery, Envelope

@@ -8,10 +8,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from liaison_client.blobs import encrypt_file
+from liaison_client.messages import seal
 from sqlalchemy import text
 
-from client.blobs import encrypt_file
-from client.messages import seal
 from core.mail_outbox import send_due
 from core.models import import_all_models
 from messaging.notifications import send_notifications

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from liaison_client.encoding import b64
+from liaison_client.messages import open_message, seal
 from sqlalchemy import update
 
-from client.encoding import b64
-from client.messages import open_message, seal
 from core.db import utcnow
 from messaging.models import Envelope
 from tests.messaging.conftest import sealed

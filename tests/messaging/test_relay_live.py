@@ -9,15 +9,15 @@ import uuid
 import pyotp
 import pytest
 import requests
+from liaison_client.blobs import decrypt_to_file, encrypt_file
+from liaison_client.encoding import b64
+from liaison_client.identity import generate, public_key_from_b64
+from liaison_client.messages import open_message, seal
 from werkzeug.serving import make_server
 
 from accounts.models import Role
 from accounts.passwords import hash_password
 from accounts.totp import new_secret
-from client.blobs import decrypt_to_file, encrypt_file
-from client.encoding import b64
-from client.identity import generate, public_key_from_b64
-from client.messages import open_message, seal
 from core.db import utcnow
 from tests.messaging.conftest import body
 

@@ -4,8 +4,8 @@ few fixed parameters (padded) or, for long lists, as an expanding one."""
 from __future__ import annotations
 
 import pytest
+from liaison_client.identity import generate
 
-from client.identity import generate
 from messaging.services import relay
 from tests.messaging.conftest import sealed
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from liaison_client.encoding import unb64
+from liaison_client.keylog import parse_signed_head
 
 from accounts.api_tokens import issue_token
-from client.encoding import unb64
-from client.keylog import parse_signed_head
 from core.app import close_app, create_app
 from tests.conftest import PG_URL
 from tests.messaging.conftest import publication

@@ -7,24 +7,40 @@ from __future__ import annotations
 
 import mimetypes
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nacl import bindings
 
-from client.api import ApiError, Client
-from client.blobs import BlobHasher, blob_size, decrypt_to_file, encrypt_stream
-from client.encoding import b64, unb64
-from client.errors import CryptoError, KeyLogError
-from client.identity import Identity, PublicKey
-from client.keylog import SignedHead, parse_signed_head, verify_extension
-from client.keystore import KeyStore, KeyStoreError, attested, read_public_key
-from client.messages import OpenedMessage, open_message, seal
-from client.referral import FormProblem, check_referral_form, referral_form_problems
-from client.retry import OnRetry, RetryPolicy
-from client.session import LocalState
+from liaison_client.api import ApiError, Client
+from liaison_client.blobs import BlobHasher, blob_size, decrypt_to_file, encrypt_stream
+from liaison_client.encoding import b64, unb64
+from liaison_client.errors import CryptoError, KeyLogError
+from liaison_client.identity import Identity, PublicKey
+from liaison_client.keylog import SignedHead, parse_signed_head, verify_extension
+from liaison_client.keystore import (
+    FileKeyStore,
+    KeyStore,
+    KeyStoreError,
+    attested,
+    read_public_key,
+)
+from liaison_client.messages import OpenedMessage, open_message, seal
+from liaison_client.referral import FormProblem, check_referral_form, referral_form_problems
+from liaison_client.results import (
+    Grant,
+    Me,
+    MessagePage,
+    MessageStatus,
+    Posted,
+    Published,
+    RecipientStatus,
+    Referral,
+)
+from liaison_client.retry import OnRetry, RetryPolicy
+from liaison_client.session import LocalState
 
 
 @dataclass(frozen=True)
@@ -78,7 +94,7 @@ class Mailbox:
         if not state.base_url:
             raise KeyStoreError("not-signed-in", "no relay known yet: run login --url …")
         client = Client(state.base_url, state.token, retry=retry, on_retry=on_retry)
-        return cls(client, KeyStore(home), state)
+        return cls(client, FileKeyStore(home), state)
 
     @property
     def user_id(self) -> str:
@@ -87,14 +103,14 @@ class Mailbox:
             raise KeyStoreError("not-signed-in", "sign in first (liaison-client login)")
         return self.state.user_id
 
-    def login(self, email: str, password: str, totp_code: str) -> dict[str, Any]:
+    def login(self, email: str, password: str, totp_code: str) -> Grant:
         """Sign in and remember the token and who it belongs to."""
-        answer = self.client.login(email, password, totp_code, label="liaison-client")
+        grant = self.client.login(email, password, totp_code, label="liaison-client")
         self.state.token = self.client.token
-        self.state.user_id = str(answer["user"]["id"])
-        self.state.email = str(answer["user"]["email"])
+        self.state.user_id = grant.user.id
+        self.state.email = grant.user.email or email
         self.state.save()
-        return answer
+        return grant
 
     # Own keys
     def set_up_keys(self, passphrase: str, *, ops: int, mem: int) -> bytes:
@@ -105,24 +121,23 @@ class Mailbox:
         self.publish_keys()
         return recovery_key
 
-    def ensure_no_other_key(self, key_id: str | None = None) -> dict[str, Any]:
+    def ensure_no_other_key(self, key_id: str | None = None) -> Me:
         """Refuse when the relay already has another current key of this person: publishing
         would make current a key whose secret half the stored backup lacks. Returns /keys/me."""
         me = self.client.me()
-        current = me.get("current") or {}
-        if current and current.get("key_id") != key_id:
+        if me.current is not None and me.current_key_id != key_id:
             raise KeyStoreError(
                 "keys-exist", "you already have keys on the relay: run keys unlock instead"
             )
         return me
 
-    def publish_keys(self) -> dict[str, Any]:
+    def publish_keys(self) -> Published:
         """Upload the encrypted backup, then the public key with its ``pub_sig``."""
         bundle = self.store.own_backup()
         document = self.store.own_public_document()
         me = self.ensure_no_other_key(document["key_id"])
-        stored = me.get("backup_version")
-        if stored is None or int(stored) < int(bundle["version"]):
+        stored = me.backup_version
+        if stored is None or stored < int(bundle["version"]):
             self.client.put_backup(bundle)
         return self.client.publish_key({k: v for k, v in document.items() if k != "user_id"})
 
@@ -261,13 +276,13 @@ class Mailbox:
             if error.status == 404:
                 return False
             raise
-        return answer.get("box") == "sent"
+        return answer.box == "sent"
 
     def send(
         self, recipients: Sequence[Person], subject: str, text: str, *,
         tlp: str = "TLP:AMBER", files: Sequence[Path] = (), to_org: str | None = None,
         thread: str | None = None, prev: str | None = None, message_id: str | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> Posted:  # fmt: skip
         """Seal a message to checked people (uploading attachments first) and post it."""
         body = {"tlp": tlp, "subject": subject, "body": text, "form": None, "prev": prev}
         return self._seal_and_post(recipients, body, files, to_org=to_org, thread=thread,
@@ -277,7 +292,7 @@ class Mailbox:
         self, recipients: Sequence[Person], body: dict[str, Any], files: Sequence[Path], *,
         kind: str = "message", to_org: str | None = None, thread: str | None = None,
         message_id: str | None = None, referral: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> Posted:  # fmt: skip
         me = self._me()
         manifests = [self.upload_attachment(path) for path in files]
         body = {**body, "attachments": manifests}
@@ -293,7 +308,7 @@ class Mailbox:
         recipients: Sequence[Person] | None = None, subject: str = "Referral", text: str = "",
         tlp: str = "TLP:AMBER", files: Sequence[Path] = (), from_org: str | None = None,
         today: str | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> Posted:  # fmt: skip
         """Send a referral to an organisation's contact points (all, or ``recipients`` among
         them): the checked form travels encrypted, only its urgency goes to the relay."""
         checked = check_referral_form(form, today=today)
@@ -308,17 +323,17 @@ class Mailbox:
         return self._seal_and_post(people, body, files, kind="referral",
                                    to_org=organisation.organisation_id, referral=plain)  # fmt: skip
 
-    def referrals(self, box: str = "incoming", status: str | None = None) -> list[dict[str, Any]]:
+    def referrals(self, box: str = "incoming", status: str | None = None) -> list[Referral]:
         """Referrals to this person's organisations (``incoming``) or sent (``outgoing``)."""
         return self.client.referrals(box, status)
 
-    def referral(self, referral_id: str) -> dict[str, Any]:
+    def referral(self, referral_id: str) -> Referral:
         """One referral's status, times and history (metadata: the relay knows no more)."""
         return self.client.referral(referral_id)
 
     def set_referral_status(
         self, referral_id: str, status: str, redirect_to: str | None = None
-    ) -> dict[str, Any]:
+    ) -> Referral:
         """Acknowledge, accept, decline, redirect or close a referral."""
         return self.client.set_referral_status(referral_id, status, redirect_to)
 
@@ -336,7 +351,7 @@ class Mailbox:
     def inbox(
         self, cursor: str | None = None, limit: int = 50, *, box: str = "inbox",
         unacknowledged: bool = False,
-    ) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+    ) -> MessagePage:  # fmt: skip
         """One page of messages (metadata only: the server knows nothing more)."""
         return self.client.messages(box, cursor, limit, unacknowledged)
 
@@ -363,7 +378,7 @@ class Mailbox:
         """Fetch, check and decrypt one message; then tell the sender it was read."""
         me = self._me()
         answer = self.client.message(message_id)
-        envelope = answer.get("envelope")
+        envelope = answer.envelope
         if envelope is None:
             raise CryptoError("malformed", "the relay sent no envelope")
         header = _header(envelope)
@@ -373,11 +388,11 @@ class Mailbox:
         opened = open_message(envelope, [me, *self.identities[1:]], sender_key)
         if opened.header["id"] != message_id:
             raise CryptoError("wrong-message", "the relay sent another message")
-        if answer.get("box") == "inbox" and not answer.get("read_at"):
+        if answer.box == "inbox" and not answer.read_at:
             self.client.mark_read(message_id)
         return opened
 
-    def ack(self, message_id: str) -> dict[str, Any]:
+    def ack(self, message_id: str) -> MessageStatus:
         """Tell the relay this client has the message."""
         return self.client.ack(message_id)
 
@@ -385,11 +400,11 @@ class Mailbox:
         """Delete this person's copy."""
         self.client.delete(message_id)
 
-    def receipts(self, message_id: str) -> list[dict[str, Any]]:
+    def receipts(self, message_id: str) -> list[RecipientStatus]:
         """For a message this person sent: who acknowledged and who read it, and when."""
-        return list(self.client.message(message_id).get("recipients") or [])
+        return list(self.client.message(message_id).recipients)
 
-    def send_receipt(self, opened: OpenedMessage) -> dict[str, Any]:
+    def send_receipt(self, opened: OpenedMessage) -> Posted:
         """An encrypted read receipt to the sender, in the message's thread."""
         sender = self.person(str(opened.header["sender"]))
         body = {"receipt_for": opened.header["id"], "hh": b64(opened.hh), "status": "read"}
@@ -411,7 +426,7 @@ class Mailbox:
             return decrypt_to_file(stream, length, manifest, target)
 
 
-def _header(envelope: dict[str, Any]) -> dict[str, Any]:
-    from client.envelope import parse_envelope
+def _header(envelope: Mapping[str, Any]) -> dict[str, Any]:
+    from liaison_client.envelope import parse_envelope
 
     return parse_envelope(envelope).header

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from client.encoding import H, b64, is_time, is_uuid, loads, sign, unb64, verify
-from client.errors import CryptoError, EnvelopeError
+from liaison_client.encoding import H, b64, is_time, is_uuid, loads, sign, unb64, verify
+from liaison_client.errors import CryptoError, EnvelopeError
 
 VERSION = 1
 KINDS = ("message", "referral", "receipt")

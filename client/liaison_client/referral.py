@@ -1,7 +1,8 @@
 """The structured referral form (``body.form`` of a message of kind ``referral``).
 
-The form is defined once, as data, in ``web/static/js/messaging/referral-form-v1.json``: the
-browser fetches that file and this module reads it, and both apply the same rules (proved by
+The form is defined once, as data, in ``liaison_client/data/referral-form-v1.json`` (the web's
+``web/static/js/messaging/referral-form-v1.json`` is a link to it): the browser fetches that file
+and this module reads it, and both apply the same rules (proved by
 ``tests/client/referral_form_cases.json``, run here and under Node). The relay never sees the
 form; only its urgency travels beside the envelope, for the service levels.
 
@@ -23,12 +24,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from client.errors import ReferralFormError
+from liaison_client.errors import ReferralFormError
 
-DEFINITION = (
-    Path(__file__).resolve().parents[1] / "web" / "static" / "js" / "messaging"
-    / "referral-form-v1.json"
-)  # fmt: skip
+DEFINITION = Path(__file__).resolve().parent / "data" / "referral-form-v1.json"
 LANGUAGES = ("en", "nl", "fr", "de")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # "Not in the future" means not after today anywhere on earth (UTC+14), so that a sender and a

@@ -12,11 +12,11 @@ from typing import NoReturn
 
 import click
 
-from client.api import ApiError
-from client.errors import CryptoError
-from client.keystore import default_home
-from client.mailbox import Mailbox
-from client.retry import DEADLINE_ENV, GaveUp, RetryPolicy
+from liaison_client.api import ApiError
+from liaison_client.errors import CryptoError
+from liaison_client.keystore import default_home
+from liaison_client.mailbox import Mailbox
+from liaison_client.retry import DEADLINE_ENV, GaveUp, RetryPolicy
 
 PASSPHRASE_ENV = "LIAISONCLIENT_PASSPHRASE"  # noqa: S105 - a variable name
 PASSWORD_ENV = "LIAISONCLIENT_PASSWORD"  # noqa: S105 - a variable name

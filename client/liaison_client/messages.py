@@ -13,9 +13,9 @@ from typing import Any
 from nacl import bindings
 from nacl.exceptions import CryptoError as NaclCryptoError
 
-from client.body import check_body
-from client.encoding import is_uuid, loads, now, same
-from client.envelope import (
+from liaison_client.body import check_body
+from liaison_client.encoding import is_uuid, loads, now, same
+from liaison_client.envelope import (
     PAD_BLOCK,
     VERSION,
     Envelope,
@@ -27,8 +27,8 @@ from client.envelope import (
     signature_valid,
     wraps_hash,
 )
-from client.errors import EnvelopeError
-from client.identity import Identity, PublicKey
+from liaison_client.errors import EnvelopeError
+from liaison_client.identity import Identity, PublicKey
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from typing import Protocol
 from nacl import bindings
 from nacl.exceptions import CryptoError as NaclCryptoError
 
-from client.body import check_manifest
-from client.encoding import b64, same, u32, unb64
-from client.errors import BlobError
+from liaison_client.body import check_manifest
+from liaison_client.encoding import b64, same, u32, unb64
+from liaison_client.errors import BlobError
 
 CHUNK = 65536
 ABYTES = bindings.crypto_secretstream_xchacha20poly1305_ABYTES

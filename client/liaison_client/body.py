@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from client.encoding import is_uuid, unb64
-from client.errors import CryptoError, EnvelopeError
+from liaison_client.encoding import is_uuid, unb64
+from liaison_client.errors import CryptoError, EnvelopeError
 
 TLP_MARKINGS = ("TLP:RED", "TLP:AMBER+STRICT", "TLP:AMBER", "TLP:GREEN", "TLP:CLEAR")
 MESSAGE_FIELDS = {"tlp", "subject", "body", "form", "attachments", "prev"}

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from client.backup import open_with_passphrase, open_with_recovery_key
-from client.blobs import blob_hash, decrypt_stream
-from client.encoding import b64, unb64
-from client.errors import CryptoError
-from client.identity import (
+from liaison_client.backup import open_with_passphrase, open_with_recovery_key
+from liaison_client.blobs import blob_hash, decrypt_stream
+from liaison_client.encoding import b64, unb64
+from liaison_client.errors import CryptoError
+from liaison_client.identity import (
     Identity,
     PublicKey,
     fingerprint,
@@ -24,8 +24,8 @@ from client.identity import (
     safety_number,
     verify_publication,
 )
-from client.keylog import SignedHead, heads, parse_signed_head, verify_extension
-from client.messages import open_message
+from liaison_client.keylog import SignedHead, heads, parse_signed_head, verify_extension
+from liaison_client.messages import open_message
 
 
 class VectorFailure(AssertionError):

@@ -11,18 +11,23 @@ from pathlib import Path
 
 import click
 
-from client.backup import MIN_MEM, MIN_OPS
-from client.cli_support import HOME, PASSPHRASE_ENV, ROOT_KEY_ENV, home_of, refusals
-from client.encoding import b64, is_uuid, unb64
-from client.errors import CryptoError
-from client.identity import safety_number
-from client.keystore import KeyStore, attested, fingerprints_match, read_public_key
-from client.mailbox import Mailbox
-from client.session import LocalState
+from liaison_client.backup import MIN_MEM, MIN_OPS
+from liaison_client.cli_support import HOME, PASSPHRASE_ENV, ROOT_KEY_ENV, home_of, refusals
+from liaison_client.encoding import b64, is_uuid, unb64
+from liaison_client.errors import CryptoError
+from liaison_client.identity import safety_number
+from liaison_client.keystore import (
+    FileKeyStore,
+    attested,
+    fingerprints_match,
+    read_public_key,
+)
+from liaison_client.mailbox import Mailbox
+from liaison_client.session import LocalState
 
 
-def _store(home: Path | None) -> KeyStore:
-    return KeyStore(home_of(home))
+def _store(home: Path | None) -> FileKeyStore:
+    return FileKeyStore(home_of(home))
 
 
 def _signed_in(home: Path | None) -> Mailbox | None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from nacl import bindings
 
-from client.encoding import H, b64, is_time, is_uuid, now, sign, unb64, verify
-from client.errors import CryptoError
+from liaison_client.encoding import H, b64, is_time, is_uuid, now, sign, unb64, verify
+from liaison_client.errors import CryptoError
 
 
 @dataclass(frozen=True)

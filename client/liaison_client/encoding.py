@@ -12,7 +12,7 @@ from nacl import bindings
 from nacl.exceptions import BadSignatureError
 from nacl.exceptions import ValueError as NaclValueError
 
-from client.errors import CryptoError
+from liaison_client.errors import CryptoError
 
 _B64_ALPHABET = re.compile(r"[A-Za-z0-9_-]*")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from client.api import ApiError
-from client.body import TLP_MARKINGS
-from client.cli_support import (
+from liaison_client.api import ApiError
+from liaison_client.body import TLP_MARKINGS
+from liaison_client.cli_support import (
     HOME,
     PASSWORD_ENV,
     RETRY_DEADLINE,
@@ -21,9 +21,9 @@ from client.cli_support import (
     open_mailbox,
     refusals,
 )
-from client.encoding import unb64
-from client.mailbox import Mailbox, Person
-from client.session import LocalState
+from liaison_client.encoding import unb64
+from liaison_client.mailbox import Mailbox, Person
+from liaison_client.session import LocalState
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -52,8 +52,8 @@ def login(url: str | None, email: str, code: str, root_key: str | None, home: Pa
             state.save()
         mailbox = Mailbox.open(home_of(home), url)
         answer = mailbox.login(email, password, code)
-    click.echo(f"Signed in as {answer['user']['display_name']} <{answer['user']['email']}>")
-    click.echo(f"Token valid until {answer['expires_at']}")
+    click.echo(f"Signed in as {answer.user.display_name} <{answer.user.email}>")
+    click.echo(f"Token valid until {answer.expires_at}")
 
 
 def _read_text(body: str | None, body_file: Path | None) -> str:
@@ -116,10 +116,10 @@ def send(  # noqa: PLR0917 - one parameter per click option
             to_org = organisation.organisation_id
             seen = {person.user_id for person in recipients}
             recipients += [p for p in organisation.contact_points if p.user_id not in seen]
-        answer = _send_once(mailbox, message_id, recipients, subject, text, tlp, files, to_org)
+        sent_id = _send_once(mailbox, message_id, recipients, subject, text, tlp, files, to_org)
     for person in recipients:
         click.echo(f"To {person.display_name} ({person.trust.replace('-', ' ')})")
-    click.echo(f"Sent {answer['id']}")
+    click.echo(f"Sent {sent_id}")
 
 
 def _message_id(value: str | None) -> str:
@@ -133,14 +133,14 @@ def _message_id(value: str | None) -> str:
 def _send_once(  # noqa: PLR0917 - the parts of one message
     mailbox: Mailbox, message_id: str, recipients: list[Person], subject: str, text: str,
     tlp: str, files: tuple[Path, ...], to_org: str | None,
-) -> dict[str, str]:  # fmt: skip
+) -> str:  # fmt: skip
     """Send; a conflict on the id means an earlier attempt of this message got through."""
     try:
         return mailbox.send(recipients, subject, text, tlp=tlp, files=files, to_org=to_org,
-                            message_id=message_id)  # fmt: skip
+                            message_id=message_id).id  # fmt: skip
     except ApiError as error:
         if error.check == "id-conflict" and mailbox.sent_before(message_id):
-            return {"id": message_id}
+            return message_id
         raise
 
 
@@ -156,19 +156,19 @@ def inbox(
     """List messages (id, time, sender, status); subjects are read with 'read'."""
     with refusals():
         mailbox = open_mailbox(home)
-        page, next_cursor = mailbox.inbox(
+        page = mailbox.inbox(
             cursor, limit, box="sent" if sent else "inbox", unacknowledged=unacknowledged
         )
-    for message in page:
-        status = "read" if message["read_at"] else "acked" if message["acknowledged_at"] else "new"
+    for message in page.messages:
+        status = "read" if message.read_at else "acked" if message.acknowledged_at else "new"
         click.echo(
-            f"{message['id']}  {message['received_at']}  {message['kind']:<8} "
-            f"from {message['sender']}  {status}"
+            f"{message.id}  {message.received_at}  {message.kind:<8} "
+            f"from {message.sender}  {status}"
         )
-    if not page:
+    if not page.messages:
         click.echo("No messages.")
-    if next_cursor:
-        click.echo(f"More: --cursor {next_cursor}")
+    if page.next:
+        click.echo(f"More: --cursor {page.next}")
 
 
 @click.command()
@@ -201,7 +201,7 @@ def read(message_id: str, receipt: bool, accept_change: bool, home: Path | None)
 
 
 def _echo_referral_form(form: object) -> None:
-    from client.referral import describe, referral_form_problems
+    from liaison_client.referral import describe, referral_form_problems
 
     click.echo("")
     problems = referral_form_problems(form)
@@ -222,7 +222,7 @@ def ack(message_id: str, home: Path | None) -> None:
     """Tell the relay this client has the message."""
     with refusals():
         answer = open_mailbox(home).ack(message_id)
-    click.echo(f"Acknowledged {answer['id']} at {answer['acknowledged_at']}")
+    click.echo(f"Acknowledged {answer.id} at {answer.acknowledged_at}")
 
 
 @click.command()
@@ -244,8 +244,7 @@ def receipts(message_id: str, home: Path | None) -> None:
         rows = open_mailbox(home).receipts(message_id)
     for row in rows:
         click.echo(
-            f"{row['user']}  acknowledged {row['acknowledged_at'] or '-'}  "
-            f"read {row['read_at'] or '-'}"
+            f"{row.user}  acknowledged {row.acknowledged_at or '-'}  read {row.read_at or '-'}"
         )
 
 

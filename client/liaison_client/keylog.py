@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from client.encoding import H, b64, is_time, is_uuid, loads, same, sign, u64, unb64, verify
-from client.errors import CryptoError, KeyLogError
-from client.identity import key_id
+from liaison_client.encoding import H, b64, is_time, is_uuid, loads, same, sign, u64, unb64, verify
+from liaison_client.errors import CryptoError, KeyLogError
+from liaison_client.identity import key_id
 
 GENESIS = bytes(32)
 EVENTS = ("publish", "revoke", "attest")

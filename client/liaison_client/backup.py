@@ -11,9 +11,9 @@ from typing import Any
 from nacl import bindings
 from nacl.exceptions import CryptoError as NaclCryptoError
 
-from client.encoding import b64, is_uuid, loads, pack, u64, unb64
-from client.errors import BackupError, CryptoError
-from client.identity import Identity, identity_from_secrets
+from liaison_client.encoding import b64, is_uuid, loads, pack, u64, unb64
+from liaison_client.errors import BackupError, CryptoError
+from liaison_client.identity import Identity, identity_from_secrets
 
 ALG = "argon2id13"
 MIN_OPS = 3

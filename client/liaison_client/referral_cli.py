@@ -10,10 +10,11 @@ from typing import IO, Any
 
 import click
 
-from client.body import TLP_MARKINGS
-from client.cli_support import HOME, fail, open_mailbox, refusals
-from client.mailbox import Mailbox, OpenedReferral
-from client.referral import FormProblem, describe, example_form, referral_form_problems
+from liaison_client.body import TLP_MARKINGS
+from liaison_client.cli_support import HOME, fail, open_mailbox, refusals
+from liaison_client.mailbox import Mailbox, OpenedReferral
+from liaison_client.referral import FormProblem, describe, example_form, referral_form_problems
+from liaison_client.results import OrganisationRef
 
 STATUSES = ("acknowledged", "accepted", "declined", "redirected", "closed")
 LANGUAGE = click.option(
@@ -113,7 +114,7 @@ def send(  # noqa: PLR0917 - one parameter per click option
                                        from_org=sender_org)  # fmt: skip
     for person in recipients:
         click.echo(f"To {person.display_name} ({person.trust.replace('-', ' ')})")
-    click.echo(f"Sent referral {answer['id']}")
+    click.echo(f"Sent referral {answer.id}")
 
 
 def _organisation_id(mailbox: Mailbox, organisation: str) -> str:
@@ -121,8 +122,8 @@ def _organisation_id(mailbox: Mailbox, organisation: str) -> str:
     return str(mailbox.client.recipients(organisation)["organization"])
 
 
-def _org(value: dict[str, Any] | None) -> str:
-    return f"{value['name']} ({value['country']})" if value else "-"
+def _org(value: OrganisationRef | None) -> str:
+    return f"{value.name} ({value.country})" if value else "-"
 
 
 @referral.command("list")
@@ -135,10 +136,10 @@ def list_referrals(incoming: bool, status: str | None, home: Path | None) -> Non
     with refusals():
         rows = open_mailbox(home).referrals("incoming" if incoming else "outgoing", status)
     for row in rows:
-        late = "  OVERDUE" if row.get("overdue") else ""
+        late = "  OVERDUE" if row.overdue else ""
         click.echo(
-            f"{row['id']}  {row['status']:<12} {row['urgency']:<6} {row['sent_at']}  "
-            f"{_org(row['from_org'])} -> {_org(row['to_org'])}{late}"
+            f"{row.id}  {row.status:<12} {row.urgency:<6} {row.sent_at}  "
+            f"{_org(row.from_org)} -> {_org(row.to_org)}{late}"
         )
     if not rows:
         click.echo("No referrals.")
@@ -168,13 +169,13 @@ def show(referral_id: str, language: str, accept_change: bool, home: Path | None
         state = mailbox.referral(referral_id)
         opened = mailbox.open_referral(referral_id, accept_change=accept_change)
     body = opened.message.body
-    click.echo(f"Referral: {state['id']}")
-    click.echo(f"Status:   {state['status']}{'  (OVERDUE)' if state.get('overdue') else ''}")
-    click.echo(f"From:     {_org(state['from_org'])}")
-    click.echo(f"To:       {_org(state['to_org'])}")
-    if state.get("redirected_to"):
-        click.echo(f"Redirected to: {_org(state['redirected_to'])}")
-    click.echo(f"Sent:     {state['sent_at']}  (acknowledge by {state['ack_due_at']})")
+    click.echo(f"Referral: {state.id}")
+    click.echo(f"Status:   {state.status}{'  (OVERDUE)' if state.overdue else ''}")
+    click.echo(f"From:     {_org(state.from_org)}")
+    click.echo(f"To:       {_org(state.to_org)}")
+    if state.redirected_to:
+        click.echo(f"Redirected to: {_org(state.redirected_to)}")
+    click.echo(f"Sent:     {state.sent_at}  (acknowledge by {state.ack_due_at})")
     click.echo(f"TLP:      {body['tlp']}")
     click.echo(f"Subject:  {body['subject']}")
     click.echo("")
@@ -186,8 +187,8 @@ def show(referral_id: str, language: str, accept_change: bool, home: Path | None
         click.echo(f"Attachment: {manifest['blob']}  {manifest['name']} ({manifest['size']} B)")
     click.echo("")
     click.echo("History:")
-    for event in state.get("events", []):
-        click.echo(f"  {event['at']}  {event['to_status']:<12} by {event['actor']}")
+    for event in state.events:
+        click.echo(f"  {event.at}  {event.to_status or '':<12} by {event.actor}")
 
 
 @referral.command()
@@ -203,4 +204,4 @@ def status(referral_id: str, status: str, redirect_to: str | None, home: Path | 
         mailbox = open_mailbox(home)
         target = _organisation_id(mailbox, redirect_to) if redirect_to else None
         answer = mailbox.set_referral_status(referral_id, status, target)
-    click.echo(f"Referral {answer['id']} is now {answer['status']}")
+    click.echo(f"Referral {answer.id} is now {answer.status}")

@@ -21,8 +21,8 @@ def selftest(vectors: Path, quiet: bool, strict: bool) -> None:
     """Check an envelope-v1 vector file; the last line is 'N passed, M failed'."""
     import json
 
-    from client.errors import CryptoError
-    from client.selftest import run_file
+    from liaison_client.errors import CryptoError
+    from liaison_client.selftest import run_file
 
     try:
         passed, failed, lines = run_file(vectors, strict=strict)
@@ -42,9 +42,9 @@ def selftest(vectors: Path, quiet: bool, strict: bool) -> None:
 
 
 def _register() -> None:
-    from client.keys_cli import keys
-    from client.referral_cli import referral
-    from client.relay_cli import COMMANDS
+    from liaison_client.keys_cli import keys
+    from liaison_client.referral_cli import referral
+    from liaison_client.relay_cli import COMMANDS
 
     main.add_command(keys)
     main.add_command(referral)

@@ -1,4 +1,9 @@
-"""Named errors of envelope v1: every rejection carries a short machine-readable reason."""
+"""The client's errors, under one root: ``LiaisonError``.
+
+``ApiError`` (the relay refused a request or could not be reached; ``check`` names why) and
+``CryptoError`` with its kinds (something failed a check of the spec; ``reason`` names which).
+An integration can catch ``LiaisonError`` for everything the library raises on purpose.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from client.referral import FormProblem
+    from liaison_client.referral import FormProblem
 
 
-class ApiError(Exception):
+class LiaisonError(Exception):
+    """Everything the client library raises on purpose."""
+
+
+class ApiError(LiaisonError):
     """The relay refused a request or could not be reached; ``check`` names why. ``retry_after``
     is the relay's ``Retry-After`` in seconds, when it sent one."""
 
@@ -23,7 +32,7 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
 
-class CryptoError(Exception):
+class CryptoError(LiaisonError):
     """Something failed a check of the spec; ``reason`` names which (e.g. ``bad-signature``)."""
 
     kind = "crypto"

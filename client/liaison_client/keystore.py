@@ -1,6 +1,11 @@
-"""The client's local key files: the encrypted key backup, the public key with its publication
+"""Where a client keeps its keys: the encrypted key backup, the public key with its publication
 proof, pinned keys of other people, and the last backup version seen. No secret key is ever
-written in clear; unlocking means opening the backup with the passphrase or the recovery key."""
+written in clear; unlocking means opening the backup with the passphrase or the recovery key.
+
+``KeyStore`` is the protocol the mailbox needs. ``FileKeyStore`` (the default, what
+``liaison-client`` uses) keeps JSON files in a directory; an integrator who keeps keys in its
+own database or HSM implements ``KeyStore`` itself, or subclasses ``DocumentKeyStore`` and
+provides only ``load`` and ``save`` of a few named JSON documents (``docs/python-client.md``)."""
 
 from __future__ import annotations
 
@@ -9,12 +14,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from client.backup import create_backup, open_with_passphrase, open_with_recovery_key
-from client.encoding import b64, is_time, now, same, unb64
-from client.errors import CryptoError
-from client.identity import (
+from liaison_client.backup import create_backup, open_with_passphrase, open_with_recovery_key
+from liaison_client.encoding import b64, is_time, now, same, unb64
+from liaison_client.errors import CryptoError
+from liaison_client.identity import (
     Identity,
     PublicKey,
     generate,
@@ -80,38 +85,80 @@ class Pin:
     pinned_at: str
 
 
-class KeyStore:
-    """The files under one client home directory (created mode 0700, files 0600)."""
+@runtime_checkable
+class KeyStore(Protocol):
+    """What a mailbox needs of a key store (see ``FileKeyStore`` for the default)."""
 
-    def __init__(self, home: Path) -> None:
-        self.home = home
+    def has_keys(self) -> bool:
+        """Whether a key backup exists."""
+        ...
 
-    def _path(self, name: str) -> Path:
-        return self.home / name
+    def initialise(self, user_id: str, passphrase: str, *, ops: int, mem: int) -> bytes:
+        """Create an identity and its backup; return the recovery key (shown once)."""
+        ...
+
+    def unlock(
+        self, *, passphrase: str | None = None, recovery_key: bytes | None = None,
+        bundle: object = None,
+    ) -> list[Identity]:  # fmt: skip
+        """Open the backup (or a bundle brought from elsewhere) and return the identities."""
+        ...
+
+    def own_backup(self) -> dict[str, Any]:
+        """The encrypted key backup bundle (what is uploaded to the relay)."""
+        ...
+
+    def own_public_key(self) -> PublicKey:
+        """This client's current public key."""
+        ...
+
+    def own_public_document(self) -> dict[str, str]:
+        """The publishable form of this client's current key."""
+        ...
+
+    def pins(self) -> dict[str, Pin]:
+        """Every pinned key, by user id."""
+        ...
+
+    def pin(self, key: PublicKey, *, trust: str, accept_change: bool = False) -> Pin:
+        """Remember a key for its person; a changed key needs ``accept_change``."""
+        ...
+
+
+class DocumentKeyStore:
+    """A key store over a few named JSON documents; subclasses say where they live.
+
+    The documents: ``backup.json`` (the encrypted key backup), ``public.json`` (the public key
+    document), ``pins.json`` (other people's keys) and ``state.json`` (the last backup version
+    seen). Each ``save`` must replace a document atomically.
+    """
+
+    where = "the key store"
+
+    def load(self, name: str) -> Any:
+        """The document ``name``, or None when there is none."""
+        raise NotImplementedError
+
+    def save(self, name: str, value: object) -> None:
+        """Replace the document ``name`` atomically."""
+        raise NotImplementedError
 
     def _read(self, name: str, default: Any = None) -> Any:
-        path = self._path(name)
-        if not path.exists():
-            return default
-        return json.loads(path.read_text(encoding="utf-8"))
+        value = self.load(name)
+        return default if value is None else value
 
     def _write(self, name: str, value: object) -> None:
-        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=self.home, prefix=f".{name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(value, out, indent=2, ensure_ascii=False)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, self._path(name))
+        self.save(name, value)
 
     def has_keys(self) -> bool:
         """Whether a key backup exists here."""
-        return self._path("backup.json").exists()
+        return self.load("backup.json") is not None
 
     def initialise(self, user_id: str, passphrase: str, *, ops: int, mem: int) -> bytes:
         """Generate an identity, store its encrypted backup and public key; return the
         recovery key (to show once)."""
         if self.has_keys():
-            raise KeyStoreError("exists", f"keys already exist in {self.home}")
+            raise KeyStoreError("exists", f"keys already exist in {self.where}")
         identity = generate(user_id)
         bundle, recovery_key = create_backup([identity], passphrase, 1, ops=ops, mem=mem)
         self._write("backup.json", bundle)
@@ -128,7 +175,7 @@ class KeyStore:
         state = self._read("state.json", {"backup_version": 0})
         candidate = bundle if bundle is not None else self._read("backup.json")
         if candidate is None:
-            raise KeyStoreError("no-keys", f"no key backup in {self.home}: run keys init")
+            raise KeyStoreError("no-keys", f"no key backup in {self.where}: run keys init")
         last = int(state.get("backup_version", 0))
         if passphrase is not None:
             keys = open_with_passphrase(candidate, passphrase, last)
@@ -147,14 +194,14 @@ class KeyStore:
         """The encrypted key backup bundle kept here (what is uploaded to the relay)."""
         bundle = self._read("backup.json")
         if not isinstance(bundle, dict):
-            raise KeyStoreError("no-keys", f"no key backup in {self.home}: run keys init")
+            raise KeyStoreError("no-keys", f"no key backup in {self.where}: run keys init")
         return bundle
 
     def own_public_key(self) -> PublicKey:
         """This client's current public key."""
         document = self._read("public.json")
         if document is None:
-            raise KeyStoreError("no-keys", f"no keys in {self.home}: run keys init")
+            raise KeyStoreError("no-keys", f"no keys in {self.where}: run keys init")
         return read_public_key(document)
 
     def own_public_document(self) -> dict[str, str]:
@@ -197,6 +244,28 @@ class KeyStore:
             for user, p in pins.items()
         })  # fmt: skip
         return pins[key.user_id]
+
+
+class FileKeyStore(DocumentKeyStore):
+    """The documents as files under one client home directory (mode 0700, files 0600)."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.where = str(home)
+
+    def load(self, name: str) -> Any:
+        path = self.home / name
+        if not path.exists():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def save(self, name: str, value: object) -> None:
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=self.home, prefix=f".{name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(value, out, indent=2, ensure_ascii=False)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, self.home / name)
 
 
 def attested(key: PublicKey, attestation: object, root_pk: bytes, at: str | None = None) -> bool:

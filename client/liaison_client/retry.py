@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from client.errors import ApiError
+from liaison_client.errors import ApiError
 
 DEADLINE_ENV = "LIAISONCLIENT_RETRY_DEADLINE"
 DEFAULT_DEADLINE = 60.0

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from client.keystore import KeyStoreError
+from liaison_client.keystore import KeyStoreError
 
 FILE = "server.json"
 

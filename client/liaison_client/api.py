@@ -1,6 +1,7 @@
 """The relay's HTTP API on ``requests``: sign-in, keys, key log, backups, messages and blobs.
 
-Plain JSON in and out; the checks that make the answers trustworthy live in ``client.mailbox``.
+Typed results out (``liaison_client.results``); the checks that make the answers trustworthy
+live in ``liaison_client.mailbox``.
 Blobs travel streamed in both directions, so no attachment is ever held whole in memory.
 """
 
@@ -13,9 +14,21 @@ from urllib.parse import quote
 
 import requests
 
-from client.blobs import Readable
-from client.errors import ApiError
-from client.retry import OnRetry, RetryPolicy
+from liaison_client.blobs import Readable
+from liaison_client.errors import ApiError
+from liaison_client.results import (
+    Grant,
+    Me,
+    MessageInfo,
+    MessagePage,
+    MessageStatus,
+    Posted,
+    Published,
+    Referral,
+    StoredBackup,
+    StoredBlob,
+)
+from liaison_client.retry import OnRetry, RetryPolicy
 
 __all__ = ["ApiError", "Client"]
 
@@ -107,12 +120,12 @@ class Client:
             ) from error
 
     # Signing in
-    def login(self, email: str, password: str, totp_code: str, label: str = "") -> dict[str, Any]:
+    def login(self, email: str, password: str, totp_code: str, label: str = "") -> Grant:
         """Exchange e-mail, password and TOTP (or recovery) code for a bearer token, kept here."""
         payload = {"email": email, "password": password, "code": totp_code, "label": label}
-        answer = self.json("POST", "/auth/token", json=payload)
-        self.token = str(answer["token"])
-        return dict(answer)
+        grant = Grant.from_json(self.json("POST", "/auth/token", json=payload))
+        self.token = grant.token
+        return grant
 
     def logout(self) -> None:
         """Revoke the token this client holds."""
@@ -121,17 +134,17 @@ class Client:
             self.token = None
 
     # Keys
-    def me(self) -> dict[str, Any]:
+    def me(self) -> Me:
         """Who the token belongs to, their current key and stored backup version."""
-        return dict(self.json("GET", "/keys/me"))
+        return Me.from_json(self.json("GET", "/keys/me"))
 
-    def publish_key(self, document: dict[str, str]) -> dict[str, Any]:
+    def publish_key(self, document: dict[str, str]) -> Published:
         """Publish a public identity (with ``pub_sig``); it becomes the current key."""
-        return dict(self.json("POST", "/keys", json=document))
+        return Published.from_json(self.json("POST", "/keys", json=document))
 
-    def put_backup(self, bundle: dict[str, Any]) -> dict[str, Any]:
+    def put_backup(self, bundle: dict[str, Any]) -> StoredBackup:
         """Store a new version of the encrypted key backup."""
-        return dict(self.json("PUT", "/keys/backup", json=bundle))
+        return StoredBackup.from_json(self.json("PUT", "/keys/backup", json=bundle))
 
     def get_backup(self) -> Any:
         """The stored encrypted key backup."""
@@ -157,7 +170,7 @@ class Client:
     def post_message(
         self, envelope: dict[str, Any], blobs: Iterable[str] = (), *,
         retries: int | None = None, referral: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> Posted:  # fmt: skip
         """Post an envelope; retried through a lost connection and server errors until the
         policy's deadline (or ``retries`` retries): the relay treats the same bytes as the same
         message, so a retry never duplicates it. A referral's envelope goes with its plaintext
@@ -169,72 +182,78 @@ class Client:
             if referral is not None:
                 document["referral"] = referral
         policy = self.retry if retries is None else self.retry.limited(retries + 1)
-        return dict(self.json("POST", "/messages", json=document, retry=policy))
+        return Posted.from_json(self.json("POST", "/messages", json=document, retry=policy))
 
     def messages(
         self, box: str = "inbox", cursor: str | None = None, limit: int = 50,
         unacknowledged: bool = False,
-    ) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+    ) -> MessagePage:  # fmt: skip
         """One page of the inbox (or ``box="sent"``) and the cursor of the next page."""
         params: dict[str, Any] = {"box": box, "limit": limit}
         if cursor:
             params["cursor"] = cursor
         if unacknowledged:
             params["unacknowledged"] = "1"
-        answer = self.json("GET", "/messages", params=params)
-        return list(answer["messages"]), answer.get("next")
+        return MessagePage.from_json(self.json("GET", "/messages", params=params))
 
-    def iter_messages(self, box: str = "inbox", unacknowledged: bool = False) -> Iterator[dict]:
+    def iter_messages(
+        self, box: str = "inbox", unacknowledged: bool = False
+    ) -> Iterator[MessageInfo]:
         """Every message of a box, following the cursor page by page."""
         cursor = None
         while True:
-            page, cursor = self.messages(box, cursor, unacknowledged=unacknowledged)
-            yield from page
+            page = self.messages(box, cursor, unacknowledged=unacknowledged)
+            yield from page.messages
+            cursor = page.next
             if not cursor:
                 return
 
-    def message(self, message_id: str) -> dict[str, Any]:
+    def message(self, message_id: str) -> MessageInfo:
         """One message with its envelope (its sender also gets ``recipients``)."""
-        return dict(self.json("GET", f"/messages/{quote(message_id, safe='')}"))
+        return MessageInfo.from_json(self.json("GET", f"/messages/{quote(message_id, safe='')}"))
 
-    def ack(self, message_id: str) -> dict[str, Any]:
+    def ack(self, message_id: str) -> MessageStatus:
         """Record that this client has the message."""
-        return dict(self.json("POST", f"/messages/{quote(message_id, safe='')}/ack", retry=True))
+        path = f"/messages/{quote(message_id, safe='')}/ack"
+        return MessageStatus.from_json(self.json("POST", path, retry=True))
 
-    def mark_read(self, message_id: str) -> dict[str, Any]:
+    def mark_read(self, message_id: str) -> MessageStatus:
         """Record that the message was opened (its sender sees it)."""
         path = f"/messages/{quote(message_id, safe='')}/read"
-        return dict(self.json("POST", path, retry=True))
+        return MessageStatus.from_json(self.json("POST", path, retry=True))
 
     def delete(self, message_id: str) -> None:
         """Delete this person's own copy."""
         self.request("DELETE", f"/messages/{quote(message_id, safe='')}")
 
     # Referrals (status and times only: the form travels encrypted in the message)
-    def referrals(self, box: str = "incoming", status: str | None = None) -> list[dict[str, Any]]:
+    def referrals(self, box: str = "incoming", status: str | None = None) -> list[Referral]:
         """Referrals to the caller's organisations (``incoming``) or sent by them
         (``outgoing``), optionally of one status."""
         params = {"box": box, **({"status": status} if status else {})}
-        return list(self.json("GET", "/referrals", params=params)["referrals"])
+        answer = self.json("GET", "/referrals", params=params)
+        found = answer.get("referrals") if isinstance(answer, dict) else None
+        return [Referral.from_json(item) for item in found or []]
 
-    def referral(self, referral_id: str) -> dict[str, Any]:
+    def referral(self, referral_id: str) -> Referral:
         """One referral with its history of status changes."""
-        return dict(self.json("GET", f"/referrals/{quote(referral_id, safe='')}"))
+        return Referral.from_json(self.json("GET", f"/referrals/{quote(referral_id, safe='')}"))
 
     def set_referral_status(
         self, referral_id: str, status: str, redirect_to: str | None = None
-    ) -> dict[str, Any]:
+    ) -> Referral:
         """Move a referral on (acknowledged, accepted, declined, redirected, closed)."""
         payload = {"status": status, **({"redirect_to": redirect_to} if redirect_to else {})}
         path = f"/referrals/{quote(referral_id, safe='')}/status"
-        return dict(self.json("POST", path, json=payload))
+        return Referral.from_json(self.json("POST", path, json=payload))
 
     # Blobs
-    def upload_blob(self, blob_id: str, pieces: Iterable[bytes], length: int) -> dict[str, Any]:
+    def upload_blob(self, blob_id: str, pieces: Iterable[bytes], length: int) -> StoredBlob:
         """Upload a blob of ``length`` bytes from an iterator of pieces, streamed."""
         body = _StreamBody(pieces, length)
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(length)}
-        return dict(self.json("POST", "/blobs", params={"id": blob_id}, data=body, headers=headers))
+        answer = self.json("POST", "/blobs", params={"id": blob_id}, data=body, headers=headers)
+        return StoredBlob.from_json(answer)
 
     @contextmanager
     def download_blob(self, blob_id: str) -> Iterator[tuple[Readable, int]]:
