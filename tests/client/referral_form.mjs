@@ -1,6 +1,6 @@
 // Test helper: the browser's referral form rules under Node, run over the shared case table.
 // Prints one JSON object: each case's problems as [field, code] and each bound's date; the
-// Python test compares them with the table and with client/referral.py.
+// Python test compares them with the table and with client/liaison_client/referral.py.
 import { readFileSync } from "node:fs";
 import { referralFormProblems, todayBound } from "../../web/static/js/messaging/referral.mjs";
 

@@ -1,5 +1,5 @@
 // Key backups (§5): private keys sealed under a random backup key, wrapped once under an
-// Argon2id passphrase key and once under a recovery key shown once. Mirrors client/backup.py.
+// Argon2id passphrase key and once under a recovery key shown once. Mirrors client/liaison_client/backup.py.
 import { CryptoError, backupError } from "./errors.mjs";
 import { b64, fromUtf8, hasExactly, isUuid, pack, u64, unb64, utf8 } from "./encoding.mjs";
 import { identityFromSecrets } from "./identity.mjs";

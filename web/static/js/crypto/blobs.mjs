@@ -1,5 +1,5 @@
 // Attachments (§4): secretstream in 65 536-byte chunks, streamed chunk by chunk so that no file
-// is held whole in memory, and the blob hash the manifest carries. Mirrors client/blobs.py.
+// is held whole in memory, and the blob hash the manifest carries. Mirrors client/liaison_client/blobs.py.
 import { blobError } from "./errors.mjs";
 import { b64, concat, isUuid, same, u32, unb64, utf8 } from "./encoding.mjs";
 import { checkManifest } from "./body.mjs";

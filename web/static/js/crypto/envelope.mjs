@@ -1,5 +1,5 @@
 // The message envelope on the wire (§3): strict parsing with exact sizes, the header, and the
-// hashes and signature binding header, ciphertext and wraps. Mirrors client/envelope.py.
+// hashes and signature binding header, ciphertext and wraps. Mirrors client/liaison_client/envelope.py.
 import { CryptoError, envelopeError } from "./errors.mjs";
 import { H, fromUtf8, hasExactly, isTime, isUuid, sign, unb64, verify } from "./encoding.mjs";
 

@@ -1,5 +1,5 @@
 // Named errors of envelope v1: every rejection carries a short machine-readable reason,
-// the same reasons as the Python client (client/errors.py).
+// the same reasons as the Python client (client/liaison_client/errors.py).
 
 /** Something failed a check of the spec; `reason` names which (e.g. "bad-signature"). */
 export class CryptoError extends Error {

@@ -1,5 +1,5 @@
 // The key log (§6): hash-chained entries, signed heads, and the check that a log served now
-// extends the head a client remembered. Mirrors client/keylog.py.
+// extends the head a client remembered. Mirrors client/liaison_client/keylog.py.
 import { CryptoError, keyLogError } from "./errors.mjs";
 import { H, b64, fromUtf8, hasExactly, isTime, isUuid, same, sign, u64, unb64, verify } from "./encoding.mjs";
 import { keyId } from "./identity.mjs";

@@ -1,5 +1,5 @@
 // Sealing and opening messages (§3). Opening runs every check of the spec in order; any failure
-// rejects the whole message with a named reason and no plaintext. Mirrors client/messages.py.
+// rejects the whole message with a named reason and no plaintext. Mirrors client/liaison_client/messages.py.
 import { envelopeError } from "./errors.mjs";
 import { b64, concat, fromUtf8, isUuid, now, same, utf8 } from "./encoding.mjs";
 import { checkBody } from "./body.mjs";

@@ -1,4 +1,4 @@
-// Checks an envelope-v1 vector file (§8) — the same checks as client/selftest.py — in Node and
+// Checks an envelope-v1 vector file (§8) — the same checks as client/liaison_client/selftest.py — in Node and
 // in the browser: every valid vector opens to its body, every invalid one is rejected.
 import { CryptoError } from "./errors.mjs";
 import { b64, canonical, unb64 } from "./encoding.mjs";

@@ -1,5 +1,5 @@
 // The structured referral form (body.form of a message of kind "referral"): its rules, applied
-// exactly as client/referral.py applies them, to the one definition both read
+// exactly as client/liaison_client/referral.py applies them, to the one definition both read
 // (referral-form-v1.json beside this file). Pure functions: runs in the page and under Node.
 
 export const DEFINITION_URL = new URL("./referral-form-v1.json", import.meta.url);
