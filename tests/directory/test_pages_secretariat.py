@@ -184,6 +184,20 @@ def test_create_form_saves_with_history_and_outbox_then_publish_shows_it_to_memb
     assert "Centre Esch" not in member.get("/organisations").get_data(as_text=True)
 
 
+def test_the_secretariat_changes_working_languages_that_keep_some_codes(
+    db_session, client, make_user, sign_in, shelter
+):
+    # Replacing the collection once inserted "fr" again before deleting its old row: a 500 from
+    # the (organisation, code) unique constraint.
+    csrf = sign_in(client, make_user(Role.SECRETARIAT))
+    path = f"/secretariat/organisations/{shelter.id}/edit"
+    for languages in (["fr", "lb"], ["lb", "fr", "de"], ["de"], ["de", "fr"]):
+        response = client.post(path, data={**org_form(languages=languages), "csrf_token": csrf})
+        assert response.status_code == 303, languages
+        db_session.expire_all()
+        assert db_session.get(Organization, shelter.id).language_codes == languages
+
+
 def test_invalid_edit_shows_errors_next_to_fields_and_changes_nothing(
     db_session, client, make_user, sign_in, shelter
 ):
