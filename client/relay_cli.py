@@ -153,7 +153,8 @@ def _send_once(  # noqa: PLR0917 - the parts of one message
 def inbox(
     sent: bool, unacknowledged: bool, limit: int, cursor: str | None, home: Path | None
 ) -> None:
-    """List messages (id, time, sender, status); subjects are read with 'read'."""
+    """List messages (id, time, sender's name and organisation, status); subjects are read
+    with 'read'."""
     with refusals():
         mailbox = open_mailbox(home)
         page, next_cursor = mailbox.inbox(
@@ -163,12 +164,23 @@ def inbox(
         status = "read" if message["read_at"] else "acked" if message["acknowledged_at"] else "new"
         click.echo(
             f"{message['id']}  {message['received_at']}  {message['kind']:<8} "
-            f"from {message['sender']}  {status}"
+            f"from {sender_label(message)}  {status}"
         )
     if not page:
         click.echo("No messages.")
     if next_cursor:
         click.echo(f"More: --cursor {next_cursor}")
+
+
+def sender_label(message: dict[str, object]) -> str:
+    """The sender as a person reads it: name (organisations), else the user id (older relays)."""
+    name = message.get("sender_name")
+    if not name:
+        return str(message["sender"])
+    organisations = message.get("sender_organizations") or []
+    if isinstance(organisations, list) and organisations:
+        return f"{name} ({', '.join(str(o) for o in organisations)})"
+    return str(name)
 
 
 @click.command()
