@@ -2,6 +2,7 @@
 // keys unlocked once stay in memory for the page's life (and never anywhere else).
 import { loadSodium, safetyNumber } from "../crypto/index.mjs";
 import { ApiError } from "./api.mjs";
+import { explainRefusal } from "./refusals.mjs";
 import { Keyring, MIN_PASSPHRASE } from "./keys.mjs";
 import { Trust } from "./trust.mjs";
 import { Mailbox } from "./mailbox.mjs";
@@ -25,8 +26,7 @@ const ui = {
     box.hidden = !text;
   },
   explain(error) {
-    if (error instanceof ApiError && error.status === 429) return T.rateLimited;
-    return T.error;
+    return explainRefusal(error, T);
   },
   show(...ids) {
     for (const id of PANELS) $(id).hidden = !ids.includes(id);
