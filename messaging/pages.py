@@ -83,6 +83,20 @@ def ui_strings() -> dict[str, Any]:
             "Write a message instead, or ask the secretariat to add you to your organisation."
         ),
         "refusals": refusal_texts(),
+        "recoveryGroup": _("Group {n}"),
+        "recoveryGroupsWrong": _(
+            "These are not the groups asked for. Check what you saved: the key is shown only now."
+        ),
+        "recoveryTypo": _(
+            "This recovery key has a typo (its check does not match). Compare it with what you "
+            "saved, group by group."
+        ),
+        "recoveryFileTitle": _("Liaison recovery key"),
+        "recoveryFileText": _(
+            "It unlocks your encrypted messages if you forget your key passphrase. Keep it "
+            "somewhere safe, away from your computer. Case and dashes do not matter when you "
+            "type it back."
+        ),
     }
 
 
