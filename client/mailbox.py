@@ -8,7 +8,7 @@ from __future__ import annotations
 import mimetypes
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -375,6 +375,14 @@ class Mailbox:
             raise CryptoError("wrong-message", "the relay sent another message")
         if answer.get("box") == "inbox" and not answer.get("read_at"):
             self.client.mark_read(message_id)
+        if answer.get("sender") == opened.header["sender"] and answer.get("sender_name"):
+            opened = replace(
+                opened,
+                sender_name=str(answer["sender_name"]),
+                sender_organizations=tuple(
+                    str(o) for o in answer.get("sender_organizations") or []
+                ),
+            )
         return opened
 
     def ack(self, message_id: str) -> dict[str, Any]:

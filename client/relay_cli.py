@@ -23,6 +23,7 @@ from client.cli_support import (
 )
 from client.encoding import unb64
 from client.mailbox import Mailbox, Person
+from client.messages import OpenedMessage
 from client.session import LocalState
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -172,6 +173,14 @@ def inbox(
         click.echo(f"More: --cursor {next_cursor}")
 
 
+def _sender_of(opened: OpenedMessage) -> dict[str, object]:
+    return {
+        "sender": opened.header["sender"],
+        "sender_name": opened.sender_name,
+        "sender_organizations": list(opened.sender_organizations),
+    }
+
+
 def sender_label(message: dict[str, object]) -> str:
     """The sender as a person reads it: name (organisations), else the user id (older relays)."""
     name = message.get("sender_name")
@@ -197,7 +206,7 @@ def read(message_id: str, receipt: bool, accept_change: bool, home: Path | None)
             mailbox.send_receipt(opened)
     header, body = opened.header, opened.body
     click.echo(f"Id:      {header['id']}")
-    click.echo(f"From:    {header['sender']}")
+    click.echo(f"From:    {sender_label(_sender_of(opened))}")
     click.echo(f"Sent:    {header['created_at']}")
     if header["kind"] == "receipt":
         click.echo(f"Receipt: {body['receipt_for']} was {body['status']}")

@@ -261,6 +261,8 @@ def test_the_inbox_names_the_sender_and_only_organisations_the_reader_may_see(
     assert f"from {anna.user.display_name} (Payoke)  new" in line
     assert anna.id not in line
     assert "Verborgen" not in listed.output  # the reader may not know of that organisation
+    shown = bram.cli("read", message_id)
+    assert f"From:    {anna.user.display_name} (Payoke)" in shown.output
     # Its own member sees it named in its sent box.
     own = anna.cli("inbox", "--sent")
     assert "Payoke, Verborgen Huis" in own.output
