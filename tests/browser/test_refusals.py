@@ -104,7 +104,7 @@ def test_a_refused_referral_says_what_went_wrong_in_the_readers_language(
 
     _until(browser, lambda: "autre organisation" in _problem(browser))
     problem = _problem(browser)
-    assert "Un renvoi va à une autre organisation que celle qui l'envoie." in problem
+    assert "Un renvoi va à une autre organisation" in problem
     assert "Choisissez une autre organisation destinataire" in problem
     assert "Something went wrong" not in problem
     assert db_session.scalars(select(Envelope)).all() == []
