@@ -42,6 +42,15 @@ class InvalidCode(AccountError):
     message = "The code is not correct or has already been used."
 
 
+class CodeAlreadyUsed(InvalidCode):
+    """A correct authenticator code of a time step that was already used (replay is refused)."""
+
+    message = (
+        "This code has just been used. Wait for the next code in your authenticator app"
+        " (at most 30 seconds) and enter that one."
+    )
+
+
 class InvitationInvalid(AccountError):
     """The invitation link is unknown, used, revoked or expired."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 
 from accounts import invitations
 from accounts.errors import AccountError, InvalidCode, InvalidInput
@@ -132,8 +132,14 @@ def accept_totp(token: str) -> Any:
         session.pop(ENROLMENT, None)
         return _invalid(error)
     codes = new_recovery_codes(db, user)
+    user.last_login_at = utcnow()
     db.commit()
     session.pop(ENROLMENT, None)
+    # Enrolment ends signed in, as a sign-in does: the password and a code were just given, and
+    # that code's step is spent, so asking to sign in again would refuse it for up to 30 seconds.
+    session.pop("_csrf", None)
+    session.regenerate()  # type: ignore[attr-defined]  # a new cookie: no session fixation
+    login_user(user, remember=False)
     return render_template("accounts/recovery_codes.html", codes=codes, after_enrolment=True)
 
 

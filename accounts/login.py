@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accounts.errors import InvalidCode, InvalidCredentials, TooManyAttempts
+from accounts.errors import CodeAlreadyUsed, InvalidCode, InvalidCredentials, TooManyAttempts
 from accounts.models import LoginThrottle, User
 from accounts.passwords import hash_password, needs_rehash, verify_password
 from accounts.tokens import email_key
-from accounts.totp import accept_second_factor
+from accounts.totp import accept_second_factor, already_used
 from config import Settings
 from core.db import utcnow
 
@@ -101,6 +101,8 @@ def second_factor(
     check_not_locked(session, key, now)
     if not user.is_active or not accept_second_factor(session, user, code):
         record_failure(session, settings, key, now)
+        if user.is_active and already_used(user, code, now):
+            raise CodeAlreadyUsed()
         raise InvalidCode()
     clear_failures(session, key)
     user.last_login_at = now

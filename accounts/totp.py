@@ -62,6 +62,18 @@ def matching_counter(secret: str, code: str, last_counter: int | None, now: date
     return None
 
 
+def already_used(user: User, code: str, now: datetime | None = None) -> bool:
+    """True when ``code`` is right for a step (now ±1) that was already accepted.
+
+    Only to say so to the person: the code is refused all the same. It is what happens when
+    someone signs in again within the 30 seconds of the code they just used, e.g. to enrol.
+    """
+    if not user.totp_secret or user.totp_last_counter is None:
+        return False
+    counter = matching_counter(user.totp_secret, code, None, now or utcnow())
+    return counter is not None and counter <= user.totp_last_counter
+
+
 def accept_totp(session: Session, user: User, code: str, now: datetime | None = None) -> bool:
     """Check a code and record its step so it can never be used again (race-safe)."""
     if not user.totp_secret:

@@ -136,9 +136,18 @@ def publish(organisation_id: str) -> Response:
     return _saved("Published.", url_for("secretariat.edit", organisation_id=organization.id))
 
 
+@secretariat.get("/organisations/<organisation_id>/unpublish")
+def confirm_unpublish(organisation_id: str) -> str | Response:
+    """What unpublishing does, and the button that does it (one click never unpublishes)."""
+    organization = _organisation(organisation_id)
+    if not organization.is_published:
+        return redirect(url_for("secretariat.edit", organisation_id=organization.id))
+    return render_template("secretariat/unpublish.html", org=organization)
+
+
 @secretariat.post("/organisations/<organisation_id>/unpublish")
 def unpublish(organisation_id: str) -> Response:
-    """Hide the organisation from everyone but the secretariat."""
+    """Hide the organisation from everyone but the secretariat (sent from the confirm page)."""
     organization = _organisation(organisation_id)
     services.set_published(db_session(), _actor(), organization.id, False)
     return _saved("Unpublished.", url_for("secretariat.edit", organisation_id=organization.id))

@@ -251,9 +251,7 @@ def _apply(
             session, actor_id, organization, "languages", organization.language_codes,
             clean["languages"],
         )  # fmt: skip
-        organization.languages = [
-            Language(code=code, position=index) for index, code in enumerate(clean["languages"])
-        ]
+        set_languages(organization, clean["languages"])
         changes.fields.append("languages")
     for name, emergency in (("phone", False), ("emergency_phone", True)):
         if name in clean:
@@ -319,6 +317,22 @@ def set_codes(organization: Organization, vocabulary: str, codes: list[str]) -> 
         attribute.position = position
         kept.append(attribute)
     organization.attributes = kept
+
+
+def set_languages(organization: Organization, codes: list[str]) -> None:
+    """Make these the organisation's working languages, in order.
+
+    Rows for codes that stay are kept (only their position changes) and new rows are made only
+    for new codes: replacing the whole collection would insert a code again before the unit of
+    work deletes its old row, which the (organisation, code) unique constraint refuses.
+    """
+    existing = {language.code: language for language in organization.languages}
+    kept = []
+    for position, code in enumerate(dict.fromkeys(codes)):
+        language = existing.get(code) or Language(code=code)
+        language.position = position
+        kept.append(language)
+    organization.languages = kept
 
 
 def _own_phone(organization: Organization, emergency: bool) -> Phone | None:

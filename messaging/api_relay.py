@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import g, jsonify, request, session
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from accounts.api_tokens import (
     BEARER_IN_VIEW,
@@ -16,6 +17,7 @@ from accounts.api_tokens import (
     user_for_token,
     well_formed,
 )
+from accounts.models import User
 from core.db import utcnow
 from core.metrics import count_relay
 from core.web import db_session, settings
@@ -23,6 +25,7 @@ from messaging.api_common import Unauthenticated, blueprint, caller, int_arg, js
 from messaging.envelopes import format_time
 from messaging.errors import RelayError
 from messaging.services import inbox
+from messaging.services.referrals import may_see_organisation
 from messaging.services.relay import (
     Accepted,
     Lookup,
@@ -137,7 +140,34 @@ def list_messages() -> ResponseReturnValue:
         unacknowledged=request.args.get("unacknowledged") in {"1", "true"},
     )
     messages = [inbox.message_json(d, e, whole=False) for d, e in copies]
+    _name_senders(db_session(), user, messages)
     return jsonify({"messages": messages, "next": next_cursor})
+
+
+def _name_senders(session: Session, reader: User, messages: list[dict[str, object]]) -> None:
+    """Add ``sender_name`` and ``sender_organizations`` (names) to each message.
+
+    The reader holds a copy from that sender, so their display name is theirs to know (the key
+    directory gives it to any signed-in person too); of the sender's organisations only those the
+    reader may see are named, so a hidden organisation stays unknown.
+    """
+    ids = {str(message["sender"]) for message in messages}
+    if not ids:
+        return
+    people = {
+        person.id: person
+        for person in session.scalars(
+            select(User).where(User.id.in_(ids)).options(selectinload(User.organizations))
+        )
+    }
+    for message in messages:
+        person = people.get(str(message["sender"]))
+        message["sender_name"] = person.display_name if person else None
+        message["sender_organizations"] = (
+            sorted(o.name for o in person.organizations if may_see_organisation(reader, o))
+            if person
+            else []
+        )
 
 
 @blueprint.get("/messages/<envelope_id>")
@@ -147,6 +177,7 @@ def get_message(envelope_id: str) -> ResponseReturnValue:
     session = db_session()
     delivery, envelope = inbox.get_copy(session, user.id, envelope_id)
     body = inbox.message_json(delivery, envelope)
+    _name_senders(session, user, [body])
     if delivery.is_sender:
         body["recipients"] = inbox.recipients_status(session, envelope.id)
     return jsonify(body)

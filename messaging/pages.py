@@ -11,11 +11,12 @@ from markupsafe import Markup
 
 from core.i18n import gettext as _
 from core.web import settings
+from messaging.refusals import refusal_texts
 
 pages = Blueprint("messaging", __name__, url_prefix="/messages")
 
 
-def ui_strings() -> dict[str, str]:
+def ui_strings() -> dict[str, Any]:
     """Every string the browser client builds itself, in the person's language."""
     return {
         "loading": _("Loading the encryption library…"),
@@ -77,6 +78,25 @@ def ui_strings() -> dict[str, str]:
         "safetyNumbers": _("Safety numbers"),
         "error": _("Something went wrong. Try again."),
         "rateLimited": _("Too many requests. Wait a minute and try again."),
+        "noReferral": _(
+            "Referrals are sent for an organisation you belong to, and you belong to none. "
+            "Write a message instead, or ask the secretariat to add you to your organisation."
+        ),
+        "refusals": refusal_texts(),
+        "recoveryGroup": _("Group {n}"),
+        "recoveryGroupsWrong": _(
+            "These are not the groups asked for. Check what you saved: the key is shown only now."
+        ),
+        "recoveryTypo": _(
+            "This recovery key has a typo (its check does not match). Compare it with what you "
+            "saved, group by group."
+        ),
+        "recoveryFileTitle": _("Liaison recovery key"),
+        "recoveryFileText": _(
+            "It unlocks your encrypted messages if you forget your key passphrase. Keep it "
+            "somewhere safe, away from your computer. Case and dashes do not matter when you "
+            "type it back."
+        ),
     }
 
 

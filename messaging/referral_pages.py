@@ -24,6 +24,7 @@ from core.i18n import gettext as _
 from core.web import db_session
 from messaging.errors import Forbidden, NotFound, RelayError
 from messaging.models import Referral, ReferralEvent
+from messaging.refusals import REFUSALS
 from messaging.services import referrals
 from messaging.services.service_levels import is_overdue
 
@@ -161,7 +162,9 @@ def change_status(referral_id: str) -> ResponseReturnValue:
         abort(403)
     except RelayError as error:
         session.rollback()
-        flash(_(_REFUSALS.get(error.check, "The status was not changed.")), "error")
+        # this page's own wording first, else what every client says for the check, else generic
+        text = _REFUSALS.get(error.check) or REFUSALS.get(error.check)
+        flash(_(text or "The status was not changed."), "error")
         return redirect(f"/referrals#referral-{referral_id}", code=303)
     session.commit()
     flash(_("Status changed: %(status)s.", status=_(STATUS_LABELS[referral.status])), "success")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import click
 
 from liaison_client.backup import MIN_MEM, MIN_OPS
 from liaison_client.cli_support import HOME, PASSPHRASE_ENV, ROOT_KEY_ENV, home_of, refusals
-from liaison_client.encoding import b64, is_uuid, unb64
+from liaison_client.encoding import is_uuid, unb64
 from liaison_client.errors import CryptoError
 from liaison_client.identity import safety_number
 from liaison_client.keystore import (
@@ -23,6 +24,7 @@ from liaison_client.keystore import (
     read_public_key,
 )
 from liaison_client.mailbox import Mailbox
+from liaison_client.recovery_key import format_recovery_key, normalize, parse_recovery_key
 from liaison_client.session import LocalState
 
 
@@ -55,8 +57,15 @@ def keys() -> None:
 )  # fmt: skip
 @click.option("--ops", default=MIN_OPS, show_default=True, help="Argon2id passes.")
 @click.option("--mem", default=MIN_MEM, show_default=True, help="Argon2id memory in bytes.")
+@click.option(
+    "--recovery-file", type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the recovery key to this new file (e.g. on a USB stick kept elsewhere).",
+)  # fmt: skip
 @HOME
-def init(user_id: str | None, passphrase: str, ops: int, mem: int, home: Path | None) -> None:
+def init(  # noqa: PLR0917 - one parameter per click option
+    user_id: str | None, passphrase: str, ops: int, mem: int, recovery_file: Path | None,
+    home: Path | None,
+) -> None:  # fmt: skip
     """Generate your identity and its encrypted backup, upload both when signed in; shows the
     recovery key once."""
     mailbox = _signed_in(home)
@@ -85,8 +94,40 @@ def init(user_id: str | None, passphrase: str, ops: int, mem: int, home: Path | 
             mailbox.publish_keys()
         click.echo(f"Published to {mailbox.state.base_url} with the encrypted backup")
     click.echo(f"Fingerprint: {public.fingerprint}")
+    written = format_recovery_key(recovery_key)
+    if recovery_file is not None:
+        _write_private(recovery_file, recovery_text(written))
+        click.echo(f"Recovery key saved to {recovery_file}: keep it away from this computer.")
     click.echo("Recovery key (write it down now; it is not shown again):")
-    click.echo(f"  {b64(recovery_key)}")
+    click.echo(f"  {written}")
+    if sys.stdin.isatty():
+        _confirm_written(written)
+
+
+def recovery_text(written: str) -> str:
+    """The recovery key file's text: what it is, the key, and how it is typed back."""
+    return (
+        "Liaison recovery key\n\n"
+        f"{written}\n\n"
+        "It unlocks your encrypted messages if you forget your key passphrase. Keep it somewhere\n"
+        "safe, away from your computer. Case and dashes do not matter when you type it back.\n"
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _confirm_written(written: str) -> None:
+    """Ask for two groups back, so that a key not written down is noticed now."""
+    groups = written.split("-")
+    for index in sorted(secrets.SystemRandom().sample(range(len(groups)), 2)):
+        while (
+            normalize(click.prompt(f"Type group {index + 1} of your recovery key")) != groups[index]
+        ):
+            click.echo("That is not it: check what you wrote down.")
 
 
 @keys.command("unlock")
@@ -108,7 +149,7 @@ def unlock(use_recovery: bool, backup_file: Path | None, home: Path | None) -> N
     try:
         if use_recovery:
             secret = click.prompt("Recovery key", hide_input=True).strip()
-            opened = store.unlock(recovery_key=unb64(secret, 32, "recovery key"), bundle=bundle)
+            opened = store.unlock(recovery_key=parse_recovery_key(secret), bundle=bundle)
         else:
             passphrase = os.environ.get(PASSPHRASE_ENV) or click.prompt(
                 "Key passphrase", hide_input=True

@@ -8,7 +8,7 @@ from __future__ import annotations
 import mimetypes
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -390,6 +390,12 @@ class Mailbox:
             raise CryptoError("wrong-message", "the relay sent another message")
         if answer.box == "inbox" and not answer.read_at:
             self.client.mark_read(message_id)
+        if answer.sender == opened.header["sender"] and answer.sender_name:
+            opened = replace(
+                opened,
+                sender_name=answer.sender_name,
+                sender_organizations=answer.sender_organizations,
+            )
         return opened
 
     def ack(self, message_id: str) -> MessageStatus:

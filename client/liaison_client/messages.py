@@ -38,6 +38,9 @@ class OpenedMessage:
     header: dict[str, Any]
     body: dict[str, Any]
     hh: bytes
+    # Who the relay says the (checked) sender is, for people to read; not part of the envelope.
+    sender_name: str | None = None
+    sender_organizations: tuple[str, ...] = ()
 
 
 def _json_bytes(value: object) -> bytes:

@@ -153,7 +153,8 @@ def _send_once(  # noqa: PLR0917 - the parts of one message
 def inbox(
     sent: bool, unacknowledged: bool, limit: int, cursor: str | None, home: Path | None
 ) -> None:
-    """List messages (id, time, sender, status); subjects are read with 'read'."""
+    """List messages (id, time, sender's name and organisation, status); subjects are read
+    with 'read'."""
     with refusals():
         mailbox = open_mailbox(home)
         page = mailbox.inbox(
@@ -161,14 +162,25 @@ def inbox(
         )
     for message in page.messages:
         status = "read" if message.read_at else "acked" if message.acknowledged_at else "new"
+        sender = sender_label(message.sender, message.sender_name, message.sender_organizations)
         click.echo(
-            f"{message.id}  {message.received_at}  {message.kind:<8} "
-            f"from {message.sender}  {status}"
+            f"{message.id}  {message.received_at}  {message.kind:<8} from {sender}  {status}"
         )
     if not page.messages:
         click.echo("No messages.")
     if page.next:
         click.echo(f"More: --cursor {page.next}")
+
+
+def sender_label(
+    sender: str, name: str | None, organisations: tuple[str, ...] | list[str] = ()
+) -> str:
+    """The sender as a person reads it: name (organisations), else the user id (older relays)."""
+    if not name:
+        return sender
+    if organisations:
+        return f"{name} ({', '.join(organisations)})"
+    return name
 
 
 @click.command()
@@ -185,7 +197,10 @@ def read(message_id: str, receipt: bool, accept_change: bool, home: Path | None)
             mailbox.send_receipt(opened)
     header, body = opened.header, opened.body
     click.echo(f"Id:      {header['id']}")
-    click.echo(f"From:    {header['sender']}")
+    sender = sender_label(
+        str(opened.header["sender"]), opened.sender_name, opened.sender_organizations
+    )
+    click.echo(f"From:    {sender}")
     click.echo(f"Sent:    {header['created_at']}")
     if header["kind"] == "receipt":
         click.echo(f"Receipt: {body['receipt_for']} was {body['status']}")

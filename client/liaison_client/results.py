@@ -215,6 +215,8 @@ class MessageInfo:
     read_at: str | None
     envelope: Mapping[str, Any] | None = field(repr=False, compare=False)
     recipients: tuple[RecipientStatus, ...] = ()
+    sender_name: str | None = None  # as the relay names the sender (not signed)
+    sender_organizations: tuple[str, ...] = ()  # the sender's organisations the reader may see
 
     @classmethod
     def from_json(cls, data: object) -> MessageInfo:
@@ -237,6 +239,8 @@ class MessageInfo:
             read_at=_opt_str(found, "read_at"),
             envelope=envelope if isinstance(envelope, Mapping) else None,
             recipients=tuple(RecipientStatus.from_json(r) for r in _list(found, "recipients")),
+            sender_name=_opt_str(found, "sender_name"),
+            sender_organizations=tuple(str(o) for o in _list(found, "sender_organizations")),
         )
 
 

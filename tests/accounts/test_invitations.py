@@ -8,8 +8,14 @@ from datetime import timedelta
 import pyotp
 import pytest
 
-from accounts import invitations
-from accounts.errors import InvalidInput, InvitationInvalid, NotAllowed
+from accounts import invitations, login
+from accounts.errors import (
+    CodeAlreadyUsed,
+    InvalidCode,
+    InvalidInput,
+    InvitationInvalid,
+    NotAllowed,
+)
 from accounts.models import Invitation, RecoveryCode, Role, User
 from core.db import utcnow
 from directory.models import Organization
@@ -91,7 +97,7 @@ def test_secretariat_invites_and_the_link_arrives_by_email(
 
 
 def test_accepting_creates_an_active_account_with_totp_and_recovery_codes(
-    client, settings, db_session, organisation
+    app, client, settings, db_session, organisation
 ):
     _, link = invitations.invite(
         db_session,
@@ -118,7 +124,56 @@ def test_accepting_creates_an_active_account_with_totp_and_recovery_codes(
     assert db_session.query(RecoveryCode).filter_by(user_id=user.id).count() == 10
     # the enrolment code cannot be replayed, the next step's code signs in
     code = pyotp.TOTP(secret).at(utcnow() + timedelta(seconds=30))
-    assert sign_in_with_password(client, user, NEW_PASSWORD, code=code).status_code == 303
+    assert (
+        sign_in_with_password(app.test_client(), user, NEW_PASSWORD, code=code).status_code == 303
+    )
+
+
+def test_enrolment_ends_signed_in_and_a_replayed_enrolment_code_is_explained(
+    app, client, settings, db_session, organisation
+):
+    _, link = invitations.invite(
+        db_session,
+        settings,
+        email="anna@example.org",
+        role="member",
+        organization_id=organisation.id,
+        invited_by=None,
+    )
+    db_session.commit()
+    response, secret = _accept(client, link)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "You are signed in." in text
+    assert 'href="/account"' in text
+    account = client.get("/account")
+    assert account.status_code == 200
+    assert "Anna Peeters" in account.get_data(as_text=True)
+    db_session.expire_all()
+    user = db_session.query(User).filter_by(email="anna@example.org").one()
+    assert user.last_login_at is not None
+    # Signing in elsewhere with the code just used for enrolment is refused, and says why.
+    used = pyotp.TOTP(secret).generate_otp(user.totp_last_counter)
+    other = app.test_client()
+    refused = sign_in_with_password(other, user, NEW_PASSWORD, code=used)
+    assert refused.status_code == 401
+    assert "This code has just been used." in refused.get_data(as_text=True)
+    assert other.get("/account").status_code in {302, 303}  # still a visitor there
+
+
+def test_a_wrong_code_is_not_called_already_used(settings, db_session, enrolled):
+    user = enrolled()
+    now = utcnow()
+    counter = pyotp.TOTP(user.totp_secret).timecode(now)
+    user.totp_last_counter = counter
+    db_session.commit()
+    used = pyotp.TOTP(user.totp_secret).generate_otp(counter)
+    wrong = f"{(int(used) + 1) % 1_000_000:06d}"
+    with pytest.raises(CodeAlreadyUsed):
+        login.second_factor(db_session, settings, user, used, now)
+    with pytest.raises(InvalidCode) as refused:
+        login.second_factor(db_session, settings, user, wrong, now)
+    assert not isinstance(refused.value, CodeAlreadyUsed)
 
 
 def test_invitation_link_works_only_once(app, client, settings, db_session, organisation):

@@ -85,8 +85,12 @@ def test_invitation_enrolment_sign_in_french_page_and_sign_out(
     codes = browser.find_elements(By.CSS_SELECTOR, "#recovery-codes code")
     assert len(codes) == 10
 
-    # 3. sign in: password, then the next step's code (the enrolment code cannot be replayed)
-    browser.find_element(By.LINK_TEXT, "Go to sign-in").click()
+    # 3. enrolment ends signed in; after signing out, sign in: password, then the next step's
+    #    code (the enrolment code cannot be replayed)
+    _click_and_wait(browser, browser.find_element(By.LINK_TEXT, "Continue to your account"))
+    assert "Anna Peeters" in browser.page_source
+    _click_and_wait(browser, browser.find_element(By.ID, "sign-out"))
+    assert "/login" in browser.current_url
     _fill(browser, "email", "anna@example.org")
     _fill(browser, "password", PASSWORD)
     _submit(browser, "/login")

@@ -6,6 +6,7 @@ storage, the address bar, the database and the blob store."""
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -54,6 +55,30 @@ def _visible(browser, element_id: str) -> bool:
 
 def _problem(browser) -> str:
     return browser.find_element(By.ID, "problem").text
+
+
+def _confirm_recovery(browser, *, wrong_first: bool = False) -> str:
+    """On the recovery panel: type back the two groups asked for, confirm; returns the key."""
+    key = browser.find_element(By.ID, "recovery-key").text
+    groups = key.split("-")
+    fields = [browser.find_element(By.ID, f"recovery-check-{n}") for n in (1, 2)]
+    asked = [int(field.get_attribute("data-group")) for field in fields]
+    assert asked[0] < asked[1]
+    if wrong_first:
+        for field, number in zip(fields, asked, strict=True):
+            field.send_keys(groups[number % len(groups)])  # the group after the one asked for
+        browser.find_element(By.ID, "recovery-saved").click()
+        browser.find_element(By.CSS_SELECTOR, "#recovery-form button[type=submit]").click()
+        _until(browser, lambda: "not the groups asked for" in _problem(browser))
+        assert _visible(browser, "recovery-panel")
+        for field in fields:
+            field.clear()
+        browser.find_element(By.ID, "recovery-saved").click()
+    for field, number in zip(fields, asked, strict=True):
+        field.send_keys(groups[number - 1].lower())  # case does not matter
+    browser.find_element(By.ID, "recovery-saved").click()
+    browser.find_element(By.CSS_SELECTOR, "#recovery-form button[type=submit]").click()
+    return key
 
 
 def _enrolled(db_session: Session, make_user, organisation: Organization) -> User:
@@ -132,10 +157,29 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     browser.find_element(By.ID, "setup-passphrase2").send_keys(PASSPHRASE)
     browser.find_element(By.CSS_SELECTOR, "#setup-form button[type=submit]").click()
     _until(browser, lambda: _visible(browser, "recovery-panel"))
-    recovery_key = browser.find_element(By.ID, "recovery-key").text
-    assert len(recovery_key) == 43
-    browser.find_element(By.ID, "recovery-saved").click()
-    browser.find_element(By.CSS_SELECTOR, "#recovery-form button[type=submit]").click()
+    shown = browser.find_element(By.ID, "recovery-key").text
+    assert re.fullmatch(r"([0-9A-HJKMNP-TV-Z]{4}-){13}[0-9A-HJKMNP-TV-Z]{4}", shown)
+    download = browser.find_element(By.ID, "recovery-download")
+    assert download.get_attribute("download") == "liaison-recovery-key.txt"
+    downloads = tmp_path_factory.mktemp("downloads")
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    download.click()
+    saved = downloads / "liaison-recovery-key.txt"
+    _until(browser, saved.exists)
+    _until(browser, lambda: shown in saved.read_text(encoding="utf-8"))
+    assert browser.find_element(By.ID, "recovery-print").is_displayed()
+    # the print view: the key and what it is, without navigation or the form
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    assert browser.find_element(By.ID, "recovery-key").is_displayed()
+    assert browser.find_element(By.CSS_SELECTOR, ".recovery-print-note").is_displayed()
+    assert not browser.find_element(By.CSS_SELECTOR, ".messaging-nav").is_displayed()
+    assert not browser.find_element(By.ID, "recovery-form").is_displayed()
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert not browser.find_element(By.CSS_SELECTOR, ".recovery-print-note").is_displayed()
+    recovery_key = _confirm_recovery(browser, wrong_first=True)
+    assert recovery_key == shown
     _until(browser, lambda: _visible(browser, "inbox-panel"))
     assert browser.find_element(By.ID, "recovery-key").text == ""
     published = api.keys_of(anna.id)["current"]
@@ -249,7 +293,13 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     _until(browser, lambda: "not right" in _problem(browser))
     field = browser.find_element(By.ID, "unlock-secret")
     field.clear()
-    field.send_keys(recovery_key)
+    last = recovery_key[-1]
+    field.send_keys(recovery_key[:-1] + ("0" if last != "0" else "1"))  # one typo
+    browser.find_element(By.CSS_SELECTOR, "#unlock-form button[type=submit]").click()
+    _until(browser, lambda: "typo" in _problem(browser))
+    field = browser.find_element(By.ID, "unlock-secret")
+    field.clear()
+    field.send_keys(recovery_key.lower().replace("-", " "))  # case and separators do not matter
     browser.find_element(By.CSS_SELECTOR, "#unlock-form button[type=submit]").click()
     _until(browser, lambda: "Re: Intake maandag" in browser.find_element(By.ID, "inbox-list").text)
 

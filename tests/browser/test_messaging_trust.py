@@ -25,6 +25,7 @@ from messaging.services.keys import attest_key
 from tests.accounts.conftest import PASSWORD, code_for
 from tests.browser.test_messaging_interop import (
     PASSPHRASE,
+    _confirm_recovery,
     _enrolled,
     _problem,
     _sender_key,
@@ -152,8 +153,7 @@ def test_trust_key_change_safety_numbers_and_rotation_in_the_browser(
     browser.find_element(By.ID, "rotate-passphrase").send_keys(PASSPHRASE)
     browser.find_element(By.CSS_SELECTOR, "#rotate-form button[type=submit]").click()
     _until(browser, lambda: _visible(browser, "recovery-panel"))
-    browser.find_element(By.ID, "recovery-saved").click()
-    browser.find_element(By.CSS_SELECTOR, "#recovery-form button[type=submit]").click()
+    _confirm_recovery(browser)
     _until(browser, lambda: _visible(browser, "inbox-panel"))
     assert "Older messages stay readable" in browser.find_element(By.ID, "status").text
     current = bram_api.keys_of(anna.id)["current"]

@@ -15,6 +15,7 @@ from liaison_client.keylog import next_head, sign_head
 from liaison_client.keystore import KeyStoreError, public_key_document
 from sqlalchemy import select
 
+from directory.models import Organization
 from messaging.models import Blob, BlobChunk, Envelope, KeyLogEntry
 from messaging.services.keylog import log_key
 from tests.accounts.conftest import code_for
@@ -236,3 +237,32 @@ def test_a_person_is_refused_when_the_relay_serves_another_persons_key(account) 
         mailbox._checked_key(served, "6d0ddd91-594f-48cf-9ac7-ac12a1d27ac5")
 
     assert refused.value.reason == "wrong-person"
+
+
+def test_the_inbox_names_the_sender_and_only_organisations_the_reader_may_see(
+    account, db_session, organisations
+) -> None:
+    anna, bram = account("A"), account("B")
+    hidden = Organization(
+        ref="be-hidden", name="Verborgen Huis", country="BE", org_type="ngo",
+        visibility="secretariat", is_published=True,
+    )  # fmt: skip
+    db_session.add(hidden)
+    anna.user.organizations.append(hidden)
+    db_session.commit()
+    message_id = _sent_id(
+        anna.cli("send", "--to", bram.id, "--subject", "Vraag", "--body", "Hallo")
+    )
+
+    listed = bram.cli("inbox")
+
+    assert listed.exit_code == 0, listed.output
+    line = next(row for row in listed.output.splitlines() if row.startswith(message_id))
+    assert f"from {anna.user.display_name} (Payoke)  new" in line
+    assert anna.id not in line
+    assert "Verborgen" not in listed.output  # the reader may not know of that organisation
+    shown = bram.cli("read", message_id)
+    assert f"From:    {anna.user.display_name} (Payoke)" in shown.output
+    # Its own member sees it named in its sent box.
+    own = anna.cli("inbox", "--sent")
+    assert "Payoke, Verborgen Huis" in own.output

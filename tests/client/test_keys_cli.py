@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -157,3 +158,36 @@ def test_an_attestation_by_the_configured_root_key_marks_the_key_verified(home, 
     result = run(home.path, "keys", "verify", str(path), "--root-key", b64(root_pk))
     assert "Attested by the secretariat." in result.output
     assert FileKeyStore(home.path).pins()[identity.user_id].trust == "secretariat"
+
+
+def test_init_shows_the_grouped_recovery_key_and_can_save_it_to_a_file(tmp_path) -> None:
+    saved = tmp_path / "recovery.txt"
+    result = run(
+        tmp_path / "keys", "keys", "init", "--user", USER, "--recovery-file", str(saved),
+        input=f"{PASSPHRASE}\n{PASSPHRASE}\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = result.output.strip().splitlines()[-1].strip()
+    assert re.fullmatch(r"([0-9A-HJKMNP-TV-Z]{4}-){13}[0-9A-HJKMNP-TV-Z]{4}", written)
+    assert written in saved.read_text(encoding="utf-8")
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    typed = written.lower().replace("-", " ")  # case and separators do not matter
+    unlocked = run(tmp_path / "keys", "keys", "unlock", "--recovery-key", input=f"{typed}\n")
+    assert unlocked.exit_code == 0, unlocked.output
+    typo = written[:-1] + ("0" if written[-1] != "0" else "1")
+    refused = run(tmp_path / "keys", "keys", "unlock", "--recovery-key", input=f"{typo}\n")
+    assert refused.exit_code == 1
+    assert "recovery-key-typo" in refused.output
+
+
+def test_a_recovery_key_in_the_older_base64url_form_still_unlocks(tmp_path) -> None:
+    identity = generate(USER)
+    bundle, recovery_key = create_backup([identity], PASSPHRASE, 1)
+    backup = tmp_path / "backup.json"
+    backup.write_text(json.dumps(bundle), encoding="utf-8")
+    result = run(
+        tmp_path / "keys", "keys", "unlock", "--recovery-key", "--backup", str(backup),
+        input=f"{b64(recovery_key)}\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert identity.key_id in result.output

@@ -301,3 +301,26 @@ def test_the_secretariat_marks_a_backup_contact(app, sign_in, people, orgs, db_s
     assert http.post(url, data=data).status_code == 303
     db_session.expire_all()
     assert db_session.get(Contact, contact.id).is_backup is False
+
+
+def test_approving_a_change_of_working_languages_that_keeps_one_applies_it(
+    app, sign_in, people, orgs, db_session
+):
+    # Keeping "nl" while adding "fr" once answered 500: the old "nl" row was deleted after the
+    # new one was inserted, and the (organisation, code) unique constraint refused the insert.
+    services.update_organization(db_session, None, orgs["own"].id, {"languages": ["nl", "en"]})
+    db_session.commit()
+    request = changes.propose(
+        db_session, people["contact"], orgs["own"].id, {"languages": ["fr", "nl"]}
+    )
+    db_session.commit()
+    http, csrf = client_for(app, sign_in, people["secretariat"])
+    review = http.get(f"/secretariat/changes/{request.id}").get_data(as_text=True)
+    current = re.search(r'name="current" value="([^"]+)"', review).group(1)
+    response = http.post(
+        f"/secretariat/changes/{request.id}/approve",
+        data={"csrf_token": csrf, "current": current},
+    )
+    assert response.status_code == 303
+    db_session.expire_all()
+    assert db_session.get(Organization, orgs["own"].id).language_codes == ["fr", "nl"]

@@ -7,14 +7,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from accounts.models import Role
+from core.db import Database
 from core.i18n import load_catalogues
 from core.web import ERROR_TITLES
 from directory.forms import VERIFICATION_LABELS, VISIBILITY_LABELS
+from directory.importing import import_directory
 from directory.models import Address, Contact, Location, Organization, Phone, Service
 from directory.services import set_codes
+from tests.directory.samples import DEMO
 
 STREET = "Geheimstraat 12"
 SECRET_CONTACT = "night-desk@refuge.example.org"
@@ -300,3 +304,31 @@ def test_every_directory_and_shared_interface_string_is_translated(locale):
     messages |= set(VISIBILITY_LABELS.values()) | set(VERIFICATION_LABELS.values())
     missing = sorted(m for m in messages if m not in catalogue)
     assert missing == []
+
+
+@pytest.mark.parametrize("role", [None, Role.SECRETARIAT])
+def test_demo_organisations_without_a_street_show_no_none_as_address(
+    settings, client, make_user, sign_in, role
+):
+    # 22 demo pages once showed a literal "None" where the street goes: an address row with only
+    # a town is neither withheld nor complete.
+    database = Database(settings.database_url)
+    with database.session() as session:
+        import_directory(session, DEMO.read_bytes())
+        session.commit()
+        refs = list(session.scalars(select(Organization.ref).where(Organization.is_published)))
+    database.dispose()
+    if role is not None:
+        sign_in(client, make_user(role))
+    shown = 0
+    for ref in refs:
+        for path in (f"/organisations/{ref}", f"/organisations/{ref}/print"):
+            response = client.get(path)
+            if response.status_code == 404:  # not visible to this reader
+                continue
+            assert response.status_code == 200, path
+            html = response.get_data(as_text=True)
+            reach = html[html.index('id="reach"') :]
+            assert "None" not in reach[: reach.index("</section>")], path
+            shown += 1
+    assert shown >= 20

@@ -54,6 +54,7 @@ ROUTES = [
     ("GET", "{base}/edit"),
     ("POST", "{base}/edit"),
     ("POST", "{base}/publish"),
+    ("GET", "{base}/unpublish"),
     ("POST", "{base}/unpublish"),
     ("GET", "{base}/services"),
     ("POST", "{base}/services"),
@@ -182,6 +183,49 @@ def test_create_form_saves_with_history_and_outbox_then_publish_shows_it_to_memb
     )
     assert member.get(page).status_code == 404
     assert "Centre Esch" not in member.get("/organisations").get_data(as_text=True)
+
+
+def test_the_secretariat_changes_working_languages_that_keep_some_codes(
+    db_session, client, make_user, sign_in, shelter
+):
+    # Replacing the collection once inserted "fr" again before deleting its old row: a 500 from
+    # the (organisation, code) unique constraint.
+    csrf = sign_in(client, make_user(Role.SECRETARIAT))
+    path = f"/secretariat/organisations/{shelter.id}/edit"
+    for languages in (["fr", "lb"], ["lb", "fr", "de"], ["de"], ["de", "fr"]):
+        response = client.post(path, data={**org_form(languages=languages), "csrf_token": csrf})
+        assert response.status_code == 303, languages
+        db_session.expire_all()
+        assert db_session.get(Organization, shelter.id).language_codes == languages
+
+
+def test_unpublish_asks_first_and_only_the_confirm_button_unpublishes(
+    db_session, client, make_user, sign_in, shelter
+):
+    csrf = sign_in(client, make_user(Role.SECRETARIAT))
+    client.post("/language", data={"locale": "fr", "next": "/", "csrf_token": csrf})
+    edit = client.get(f"/secretariat/organisations/{shelter.id}/edit").get_data(as_text=True)
+    # The bar offers a link to the confirm page, not a form that unpublishes on one click.
+    assert f'action="/secretariat/organisations/{shelter.id}/unpublish"' not in edit
+    assert f'href="/secretariat/organisations/{shelter.id}/unpublish"' in edit
+    page = client.get(f"/secretariat/organisations/{shelter.id}/unpublish")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Dépublier Shelter Brugge ?" in html
+    assert "seul le secrétariat la voit" in html
+    assert f'action="/secretariat/organisations/{shelter.id}/unpublish"' in html
+    db_session.expire_all()
+    assert db_session.get(Organization, shelter.id).is_published  # opening it changed nothing
+    response = client.post(
+        f"/secretariat/organisations/{shelter.id}/unpublish", data={"csrf_token": csrf}
+    )
+    assert response.status_code == 303
+    db_session.expire_all()
+    assert not db_session.get(Organization, shelter.id).is_published
+    # Once unpublished there is nothing to confirm: back to the organisation's form.
+    again = client.get(f"/secretariat/organisations/{shelter.id}/unpublish")
+    assert again.status_code == 302
+    assert again.headers["Location"].endswith(f"/secretariat/organisations/{shelter.id}/edit")
 
 
 def test_invalid_edit_shows_errors_next_to_fields_and_changes_nothing(

@@ -87,6 +87,20 @@ def test_a_stale_button_says_the_referral_moved_on(cast):
     assert "moved on meanwhile" in page(cast.colleague)
 
 
+def test_a_refused_status_change_says_what_to_do_in_the_readers_language(cast):
+    referral_id = cast.send()
+    refused = cast.intake.http.post(
+        f"/referrals/{referral_id}/status",
+        data={"csrf_token": cast.intake.csrf, "status": "frozen"},  # not a status: bad-status
+        headers={"Accept-Language": "fr"},
+    )
+    assert refused.status_code == 303
+    html = page(cast.intake, "fr")
+    assert "Ce changement de statut" in html
+    assert "Rechargez la page pour voir ce que vous pouvez faire." in html
+    assert "The status was not changed." not in html
+
+
 def test_forms_refuse_strangers_senders_and_missing_csrf(cast, db_session):
     referral_id = cast.send()
     assert press(cast.outsider, referral_id, "acknowledged").status_code == 404

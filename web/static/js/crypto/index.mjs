@@ -8,5 +8,6 @@ export { checkBody, checkManifest, TLP_MARKINGS } from "./body.mjs";
 export { seal, openMessage, envelopeToJson } from "./messages.mjs";
 export * from "./blobs.mjs";
 export * from "./backup.mjs";
+export * from "./recovery-key.mjs";
 export * from "./keylog.mjs";
 export { runVectors, vectorCases } from "./vectors.mjs";

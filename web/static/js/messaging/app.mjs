@@ -1,7 +1,8 @@
 // Liaison's browser messaging client: one page whose views switch without reloading, so that
 // keys unlocked once stay in memory for the page's life (and never anywhere else).
-import { loadSodium, safetyNumber } from "../crypto/index.mjs";
+import { loadSodium, normalizeRecoveryText, safetyNumber } from "../crypto/index.mjs";
 import { ApiError } from "./api.mjs";
+import { explainRefusal } from "./refusals.mjs";
 import { Keyring, MIN_PASSPHRASE } from "./keys.mjs";
 import { Trust } from "./trust.mjs";
 import { Mailbox } from "./mailbox.mjs";
@@ -25,8 +26,7 @@ const ui = {
     box.hidden = !text;
   },
   explain(error) {
-    if (error instanceof ApiError && error.status === 429) return T.rateLimited;
-    return T.error;
+    return explainRefusal(error, T);
   },
   show(...ids) {
     for (const id of PANELS) $(id).hidden = !ids.includes(id);
@@ -113,24 +113,57 @@ async function showPerson(userId) {
   $("person-verify").dataset.user = userId;
 }
 
-/** Show a recovery key once; on confirmation run `commit` and continue. */
+/** Show a recovery key once, with a download and a print view; before `commit` runs, the
+ * person types two of its groups back (so a key not written down is noticed now). */
 function showRecovery(recoveryKey, commit, done) {
   ui.show("recovery-panel");
   $("recovery-key").textContent = recoveryKey;
   ui.status(T.recoveryShown);
+  const groups = recoveryKey.split("-");
+  const asked = pickTwo(groups.length);
+  asked.forEach((index, n) => {
+    $(`recovery-check-${n + 1}-label`).textContent = T.recoveryGroup.replace("{n}", String(index + 1));
+    $(`recovery-check-${n + 1}`).value = "";
+    $(`recovery-check-${n + 1}`).dataset.group = String(index + 1);
+  });
+  const file = new Blob([`${T.recoveryFileTitle}\n\n${recoveryKey}\n\n${T.recoveryFileText}\n`],
+    { type: "text/plain;charset=utf-8" });
+  const download = $("recovery-download");
+  if (download.href.startsWith("blob:")) URL.revokeObjectURL(download.href);
+  download.href = URL.createObjectURL(file);
+  $("recovery-print").onclick = () => window.print();
+  document.body.classList.add("printing-recovery");
   $("recovery-form").onsubmit = async (event) => {
     event.preventDefault();
+    const typedBack = asked.every((index, n) =>
+      normalizeRecoveryText($(`recovery-check-${n + 1}`).value) === groups[index]);
+    if (!typedBack) {
+      $("recovery-check-1").focus();
+      return ui.problem(T.recoveryGroupsWrong);
+    }
     if (!$("recovery-saved").checked) return ui.problem(T.confirmSaved);
     try {
       await commit();
       $("recovery-key").textContent = "";
       $("recovery-saved").checked = false;
+      for (const n of [1, 2]) $(`recovery-check-${n}`).value = "";
+      URL.revokeObjectURL(download.href);
+      download.removeAttribute("href");
+      document.body.classList.remove("printing-recovery");
       navigate("/messages");
       ui.status(done);
     } catch (error) {
       ui.problem(ui.explain(error));
     }
   };
+}
+
+/** Two different group positions, in order, chosen at random. */
+function pickTwo(count) {
+  const [a, b] = crypto.getRandomValues(new Uint32Array(2));
+  const first = a % count;
+  const second = (first + 1 + (b % (count - 1))) % count;
+  return [first, second].sort((x, y) => x - y);
 }
 
 function wire() {
@@ -147,7 +180,8 @@ function wire() {
     } catch (error) {
       ui.status("");
       if (error instanceof ApiError) ui.problem(ui.explain(error));
-      else ui.problem(error.reason === "rollback" ? T.rollback : T.wrongSecret);
+      else ui.problem(error.reason === "rollback" ? T.rollback
+        : error.reason === "recovery-key-typo" ? T.recoveryTypo : T.wrongSecret);
       field.focus();
     }
   });

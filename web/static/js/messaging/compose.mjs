@@ -73,6 +73,11 @@ export class Composer {
     $("referral-intro").hidden = !referral;
     $("referral-from").hidden = !referral || $("referral-from-org").options.length < 2;
     $("referral-fields").hidden = !referral;
+    // A referral is sent for one of the sender's organisations: without any, say so instead of
+    // offering a form the relay would refuse (from-org-required).
+    const noOrganisation = referral && !$("referral-from-org").options.length;
+    $("compose-form").hidden = noOrganisation;
+    if (noOrganisation) { this.ui.problem(this.T.noReferral); return; }
     if (!referral) return;
     if (!$("compose-subject").value) $("compose-subject").value = this.T.referral;
     if (!this.referralFields) {

@@ -3,8 +3,8 @@
 // thing kept in localStorage is the highest backup version seen (public), so that a server
 // cannot roll the backup back to an older one (§5) on a later visit.
 import {
-  b64, createBackup, fingerprint, generate, openWithPassphrase, openWithRecoveryKey,
-  publicationSignature, unb64,
+  b64, createBackup, fingerprint, formatRecoveryKey, generate, openWithPassphrase,
+  openWithRecoveryKey, parseRecoveryKey, publicationSignature,
 } from "../crypto/index.mjs";
 import { api } from "./api.mjs";
 
@@ -38,11 +38,18 @@ export class Keyring {
     const trimmed = secret.trim();
     let keys = null;
     let recovery = null;
-    try { recovery = unb64(this.sodium, trimmed.replace(/\s/g, ""), 32); } catch { recovery = null; }
+    let typo = null; // shaped like a grouped recovery key, but its check does not match
+    try { recovery = parseRecoveryKey(this.sodium, trimmed); } catch (error) { typo = error; }
     if (recovery) {
       try { keys = openWithRecoveryKey(this.sodium, bundle, recovery, this.version); } catch { keys = null; }
     }
-    if (!keys) keys = openWithPassphrase(this.sodium, bundle, secret, this.version);
+    if (!keys) {
+      try {
+        keys = openWithPassphrase(this.sodium, bundle, secret, this.version);
+      } catch (error) {
+        throw typo || error;
+      }
+    }
     const me = await this.status();
     if (!me.current || me.current.key_id !== keys[0].keyId) {
       throw new Error("the backup's current key is not the published one");
@@ -76,6 +83,6 @@ export class Keyring {
       this.keys = keys;
       this.remember(version);
     };
-    return { recoveryKey: b64(this.sodium, recoveryKey), commit };
+    return { recoveryKey: formatRecoveryKey(this.sodium, recoveryKey), commit };
   }
 }
