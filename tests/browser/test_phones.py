@@ -222,3 +222,80 @@ def test_member_and_secretariat_pages_fit_a_phone_and_pass_axe(
     browser.get(live_server.url + "/secretariat/health")
     _until(browser, lambda: browser.find_elements(By.ID, "referrals-total"))
     _check(browser, "network health dashboard")
+
+
+def _facet(browser, name: str) -> dict[str, int]:
+    """The options a facet shows now, with their counts."""
+    return browser.execute_script(
+        """
+        const counts = {};
+        for (const box of document.querySelectorAll(`fieldset[data-facet=${arguments[0]}] input`)) {
+          const text = box.closest("label").querySelector(".count").textContent;
+          counts[box.value] = Number(text.replace(/[()]/g, ""));
+        }
+        return counts;
+        """,
+        name,
+    )
+
+
+def _summary(browser) -> str:
+    found = browser.find_elements(By.CSS_SELECTOR, "#search-results .search-summary")
+    return found[0].text if found else ""
+
+
+def test_facet_counts_follow_the_results_and_long_facets_fold(
+    live_server, browser, directory
+) -> None:
+    browser.get(live_server.url + "/search")
+    assert browser.find_element(By.ID, "search-filters").get_attribute("open") == "true"
+    total = lambda: int(_summary(browser).split()[0])  # noqa: E731
+    assert sum(_facet(browser, "country").values()) == total()
+    # a long facet: its 8 most frequent values, the rest behind "Show n more" / "Show fewer"
+    org_types = _facet(browser, "org_type")
+    assert len(org_types) > 8
+    fieldset = browser.find_element(By.CSS_SELECTOR, "fieldset[data-facet=org_type]")
+    shown = fieldset.find_elements(By.CSS_SELECTOR, ".facet-top input")
+    assert len(shown) == 8
+    assert [org_types[box.get_attribute("value")] for box in shown] == sorted(
+        org_types.values(), reverse=True
+    )[:8]
+    more = fieldset.find_element(By.CSS_SELECTOR, ".facet-more > summary")
+    assert more.text == f"Show {len(org_types) - 8} more"
+    hidden = fieldset.find_elements(By.CSS_SELECTOR, ".facet-rest input")
+    assert not hidden[0].is_displayed()
+    more.click()
+    assert hidden[0].is_displayed()
+    assert more.text == "Show fewer"
+    more.click()
+    assert not hidden[0].is_displayed()
+
+    # search-as-you-type: counts, the "more" control and the announcement follow the results
+    before = total()
+    announce = browser.find_element(By.ID, "search-announce")
+    browser.find_element(By.ID, "search-q").send_keys("opvang")
+    _until(browser, lambda: "q=opvang" in browser.current_url and total() < before)
+    assert sum(_facet(browser, "country").values()) == total()
+    assert announce.get_attribute("textContent") == f"{total()} organisations found"
+    assert browser.switch_to.active_element.get_attribute("id") == "search-q"
+    countries = _facet(browser, "country")
+    assert countries["NL"] < 15
+
+    # ticking a filter: it stays ticked and focused, the counts are those of the narrower search
+    browser.find_element(By.CSS_SELECTOR, "fieldset[data-facet=country] input[value=NL]").click()
+    _until(browser, lambda: total() == countries["NL"])
+    _until(browser, lambda: _facet(browser, "country") == {"NL": countries["NL"]})
+    focused = browser.switch_to.active_element
+    assert (focused.get_attribute("name"), focused.get_attribute("value")) == ("country", "NL")
+    assert focused.is_selected()
+    assert "NL" in browser.current_url
+    summary = browser.find_element(By.CSS_SELECTOR, "#search-filters > summary")
+    assert summary.get_attribute("textContent") == "Filters (1 active)"
+    # unticking it brings the other countries back, with the counts of before
+    focused.click()
+    _until(browser, lambda: _facet(browser, "country") == countries)
+    assert not browser.find_element(
+        By.CSS_SELECTOR, "fieldset[data-facet=country] input[value=NL]"
+    ).is_selected()
+    assert summary.get_attribute("textContent") == "Filters"
+    assert _axe(browser) == []
