@@ -148,6 +148,12 @@ def test_public_pages_fit_a_phone_and_pass_axe(live_server, browser, directory) 
     assert LONG_EMAIL in browser.page_source
     _check(browser, "organisation")
 
+    browser.get(live_server.url + "/organisations?country=NL")
+    _check(browser, "directory")
+
+    browser.get(live_server.url + "/about")
+    _check(browser, "about")
+
     browser.get(live_server.url + "/login")
     _check(browser, "sign-in")
 
@@ -206,6 +212,8 @@ def test_member_and_secretariat_pages_fit_a_phone_and_pass_axe(
     browser.get(live_server.url + "/referrals")
     _until(browser, lambda: browser.find_elements(By.TAG_NAME, "h1"))
     _check(browser, "referrals")
+    browser.get(live_server.url + "/account")
+    _check(browser, "account")
     browser.find_element(By.CSS_SELECTOR, "form.sign-out button").click()
     _until(browser, lambda: browser.find_elements(By.CSS_SELECTOR, 'a[href="/login"]'))
 
