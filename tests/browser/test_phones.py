@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -307,3 +308,41 @@ def test_facet_counts_follow_the_results_and_long_facets_fold(
     ).is_selected()
     assert summary.get_attribute("textContent") == "Filters"
     assert _axe(browser) == []
+
+
+def _shown(browser, selector: str) -> bool:
+    """Rendered and visible (Selenium's own check deems all of a closed <details> hidden)."""
+    return browser.execute_script(
+        "return document.querySelector(arguments[0]).checkVisibility()", selector
+    )
+
+
+def test_without_javascript_the_filters_show_on_a_wide_screen_and_fold_on_a_phone(
+    live_server, browser, directory
+) -> None:
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    browser.get(live_server.url + "/search?q=opvang")
+    netherlands = "fieldset[data-facet=country] input[value=NL]"
+    assert browser.find_element(By.ID, "search-filters").get_attribute("open") is None
+    assert _shown(browser, netherlands)
+    assert not _shown(browser, "#search-filters > summary")
+    rest = "fieldset[data-facet=service_type] .facet-rest input"
+    assert not _shown(browser, rest)
+    # (Selenium refuses to click inside a closed <details>, though it shows here: a real click)
+    more = browser.find_element(By.CSS_SELECTOR, "fieldset[data-facet=service_type] summary")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", more)
+    ActionChains(browser).move_to_element(more).click().perform()
+    assert _shown(browser, rest)
+
+    _phone(browser)
+    browser.get(live_server.url + "/search?q=opvang")
+    assert not _shown(browser, netherlands)
+    browser.find_element(By.CSS_SELECTOR, "#search-filters > summary").click()
+    assert _shown(browser, netherlands)
+    browser.find_element(By.CSS_SELECTOR, netherlands).click()
+    browser.find_element(By.CSS_SELECTOR, ".search-facets button[type=submit]").click()
+    _until(browser, lambda: "country=NL" in browser.current_url)
+    assert browser.find_element(By.CSS_SELECTOR, "#search-filters > summary").text == (
+        "Filters (1 active)"
+    )
+    assert _sideways(browser) == []
