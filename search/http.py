@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from config import Settings
 from core.db import Database
-from core.i18n import current_locale
+from core.i18n import current_locale, gettext
 from core.openapi import register_paths
 from directory.taxonomy import load_taxonomy
 from directory.visibility import viewer_for
@@ -24,6 +24,7 @@ from search.service import SearchService
 log = logging.getLogger("liaison.search.http")
 bp = Blueprint("search", __name__)
 RADII = (5, 10, 25, 50, 100)
+FACET_TOP = 8  # a facet shows its most frequent values; the rest behind a "more" control
 
 
 def service() -> SearchService:
@@ -93,21 +94,54 @@ def page() -> ResponseReturnValue:
         error = str(bad)
     if query is not None:
         result = service().search(query)
-    partial = request.headers.get("X-Liaison-Partial") == "results"
-    template = "search/_results.html" if partial else "search/index.html"
-    body = render_template(
-        template,
-        query=query,
-        result=result,
-        error=error,
-        args=request.args,
-        facets=_facet_options(result, query),
-        taxonomy=load_taxonomy(),
-        radii=RADII,
-        facet_fields=FACET_FIELDS,
-        page_url=_page_url,
-    )
-    return body, 400 if error else 200
+    partial = request.headers.get("X-Liaison-Partial")
+    facets = _facet_options(result, query)
+    context = {
+        "query": query,
+        "result": result,
+        "error": error,
+        "args": request.args,
+        "facets": facets,
+        "facet_top": FACET_TOP,
+        "availability": _availability(result),
+        "taxonomy": load_taxonomy(),
+        "radii": RADII,
+        "facet_fields": FACET_FIELDS,
+        "page_url": _page_url,
+    }
+    status = 400 if error else 200
+    if partial == "json":
+        # Search-as-you-type: the results fragment with the facet counts of the same search,
+        # so that the page refreshes both (and announces the count) in one go.
+        return jsonify(
+            {
+                "html": render_template("search/_results.html", **context),
+                "facets": facets,
+                "availability": context["availability"],
+                "total": result.total if result else 0,
+                "announce": _announcement(result, error),
+            }
+        ), status
+    template = "search/_results.html" if partial == "results" else "search/index.html"
+    return render_template(template, **context), status
+
+
+def _availability(page: SearchPage | None) -> dict[str, int | None]:
+    """The counts beside the yes/no filters (None when the search counted nothing)."""
+    counts: dict[str, int | None] = {}
+    for name in ("is_24_7", "cross_border"):
+        facet = page.facets.get(name) if page else None
+        counts[name] = facet.get("true", 0) if facet else None
+    return counts
+
+
+def _announcement(page: SearchPage | None, error: str | None) -> str:
+    """What a screen reader hears after the results change."""
+    if error:
+        return f"{gettext('This search could not be run:')} {error}"
+    if page is None or not page.total:
+        return gettext("No organisation matches this search.")
+    return gettext("%(count)s organisations found", count=page.total)
 
 
 def init_search(app: Flask, settings: Settings, database: Database) -> None:
