@@ -67,7 +67,7 @@ def cookie_name(settings: Settings) -> str:
     return "__Host-liaison" if settings.secure_cookies else "liaison_session"
 
 
-def ended(now: datetime) -> dict[str, Any]:
+def ending_values(now: datetime) -> dict[str, Any]:
     """The values that end a session row: its end time, and its unlock key forgotten."""
     return {"ended_at": now, "unlock_key": None}
 
@@ -110,7 +110,7 @@ def end_user_sessions(session: Any, user_id: str, *, except_id: str | None = Non
     statement = (
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(**ended(utcnow()))
+        .values(**ending_values(utcnow()))
     )
     if except_id is not None:
         statement = statement.where(UserSession.id != except_id)
@@ -177,7 +177,9 @@ class ServerSessionInterface(SessionInterface):
         with self.database.session() as db:
             if session.row_id and (session.ended or session.rotate or not session):
                 db.execute(
-                    update(UserSession).where(UserSession.id == session.row_id).values(**ended(now))
+                    update(UserSession)
+                    .where(UserSession.id == session.row_id)
+                    .values(**ending_values(now))
                 )
             if not session:
                 db.commit()
