@@ -6,7 +6,6 @@ is left in browser storage nor any unlock key on the server."""
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
@@ -18,7 +17,13 @@ from client.messages import seal
 from directory.models import Organization
 from tests.accounts.conftest import PASSWORD, code_for
 from tests.browser.test_messaging_inbox import _sign_in_and_unlock
-from tests.browser.test_messaging_interop import PASSPHRASE, _enrolled, _sender_key, _until
+from tests.browser.test_messaging_interop import (
+    PASSPHRASE,
+    _enrolled,
+    _sender_key,
+    _until,
+    _visible,
+)
 from tests.browser.test_messaging_trust import _message, _publish
 
 pytestmark = pytest.mark.browser
@@ -33,15 +38,6 @@ return {local: dump(localStorage), session: dump(sessionStorage), databases};
 
 def _storage(browser) -> dict:
     return browser.execute_script(f"return (async () => {{ {STORAGE} }})();")
-
-
-def _visible(browser, element_id: str) -> bool:
-    """Whether the element is shown (False while the page is being replaced by a reload)."""
-    try:
-        found = browser.find_elements(By.ID, element_id)
-        return bool(found) and found[0].is_displayed()
-    except StaleElementReferenceException:
-        return False
 
 
 def _kept(browser) -> list[str]:

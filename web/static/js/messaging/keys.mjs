@@ -1,10 +1,10 @@
-// The person's own keys: set-up, unlock and rotation. Secret keys are used in this module's memory.
-// To stay unlocked across page loads and tabs of the same signed-in session (issue 12), they are
-// also kept in localStorage, but only encrypted (XChaCha20-Poly1305) under the session's unlock
-// key, which the server hands to this session alone, replaces at each unlock and forgets at lock,
-// sign-out and expiry; nothing secret is ever stored in clear, nor put in URLs or logs. Also kept
-// in localStorage: the highest backup version seen (public), so that a server cannot roll the
-// backup back to an older one (§5) on a later visit.
+// The person's own keys: set-up, unlock and rotation. Secret keys are used in this module's
+// memory. To stay unlocked across page loads and tabs of the same signed-in session (issue 12),
+// they are also kept in localStorage, but only encrypted (XChaCha20-Poly1305) under the session's
+// unlock key, which the server hands to this session alone, replaces at each unlock and forgets
+// at lock, sign-out and expiry; nothing secret is ever stored in clear, nor put in URLs or logs.
+// Also kept in localStorage: the highest backup version seen (public), so that a server cannot
+// roll the backup back to an older one (§5) on a later visit.
 import {
   b64, createBackup, fingerprint, generate, identityFromSecrets, openWithPassphrase,
   openWithRecoveryKey, pack, publicationSignature, unb64,
@@ -88,34 +88,43 @@ export class Keyring {
 
   /** Reopen the keys kept by an earlier page of this session; false (and nothing kept any more)
    * when there are none, the session's unlock key is gone, or they are not the published ones. */
-  async resume() {
+  async resume(again = true) {
     const stored = window.localStorage.getItem(this.keptKey);
     if (!stored) return false;
-    const sodium = this.sodium;
     try {
-      const kept = JSON.parse(stored);
-      if (!hasExactly(kept, KEPT_FIELDS) || kept.v !== 1) throw new Error("not kept keys");
-      const wrapping = unb64(sodium, (await api("POST", "/session/unlock-key/current")).key, 32);
-      const plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-        null, unb64(sodium, kept.ciphertext), keptAd(this.userId), unb64(sodium, kept.nonce, 24), wrapping);
-      sodium.memzero(wrapping);
-      const keys = JSON.parse(fromUtf8(plaintext)).keys.map((e) => identityFromSecrets(sodium,
-        this.userId, unb64(sodium, e.sign_sk, 64), unb64(sodium, e.box_sk, 32), e.created_at, e.key_id));
-      sodium.memzero(plaintext);
-      const me = await this.status();
-      if (keys.length === 0 || !me.current || me.current.key_id !== keys[0].keyId) {
-        throw new Error("the kept keys are not the published ones");
-      }
-      this.keys = keys;
-      return true;
+      return await this.reopen(stored, (await api("POST", "/session/unlock-key/current")).key);
     } catch (error) {
+      // another tab unlocked meanwhile (a new key and a new ciphertext): read them again, once
+      if (again && window.localStorage.getItem(this.keptKey) !== stored) return this.resume(false);
       // a passing network or server trouble keeps them for the next page; anything else
       // (locked, signed out, another key published, damaged) means they are of no more use
       const passing = error instanceof ApiError && (error.status === 429 || error.status >= 500);
-      if (!passing) window.localStorage.removeItem(this.keptKey);
+      if (!passing && window.localStorage.getItem(this.keptKey) === stored) {
+        window.localStorage.removeItem(this.keptKey);
+      }
       refreshLock();
       return false;
     }
+  }
+
+  /** Decrypt kept keys with the unlock key and check they are still the published ones. */
+  async reopen(stored, unlockKey) {
+    const sodium = this.sodium;
+    const kept = JSON.parse(stored);
+    if (!hasExactly(kept, KEPT_FIELDS) || kept.v !== 1) throw new Error("not kept keys");
+    const wrapping = unb64(sodium, unlockKey, 32);
+    const plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(null,
+      unb64(sodium, kept.ciphertext), keptAd(this.userId), unb64(sodium, kept.nonce, 24), wrapping);
+    sodium.memzero(wrapping);
+    const keys = JSON.parse(fromUtf8(plaintext)).keys.map((e) => identityFromSecrets(sodium,
+      this.userId, unb64(sodium, e.sign_sk, 64), unb64(sodium, e.box_sk, 32), e.created_at, e.key_id));
+    sodium.memzero(plaintext);
+    const me = await this.status();
+    if (keys.length === 0 || !me.current || me.current.key_id !== keys[0].keyId) {
+      throw new Error("the kept keys are not the published ones");
+    }
+    this.keys = keys;
+    return true;
   }
 
   /** A new identity (first set-up or rotation) sealed into a new backup version; returns the
