@@ -166,3 +166,29 @@ def test_ending_a_session_from_another_browser_forgets_its_key(app, enrolled, db
     db_session.expire_all()
     assert db_session.get(UserSession, tablet_row).unlock_key is None
     assert db_session.get(UserSession, phone_row).unlock_key is not None
+
+
+def test_every_page_loads_the_key_guard_and_signed_in_pages_offer_lock_in_their_language(
+    client, enrolled
+):
+    signed_out = client.get("/login").get_data(as_text=True)
+    assert 'src="/static/js/session-keys.mjs"' in signed_out  # it clears what was kept
+    assert 'id="lock-keys"' not in signed_out
+    assert 'class="sign-out"' not in signed_out  # how the script knows it is signed out
+
+    _user, csrf = _signed_in(client, enrolled)
+    for path in ("/messages", "/referrals", "/account", "/organisations"):
+        response = client.get(path)
+        html = response.get_data(as_text=True)
+        nonce = response.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+        assert f'nonce="{nonce}" src="/static/js/session-keys.mjs"' in html, path
+        assert '<li class="lock-keys" hidden><button type="button" id="lock-keys"' in html, path
+        assert ">Lock keys</button>" in html
+    expected = {
+        "nl": "Sleutels vergrendelen",
+        "fr": "Verrouiller les clés",
+        "de": "Schlüssel sperren",
+    }
+    for locale, text in expected.items():
+        client.post("/language", data={"locale": locale, "next": "/", "csrf_token": csrf})
+        assert f">{text}</button>" in client.get("/referrals").get_data(as_text=True)
