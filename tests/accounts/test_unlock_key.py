@@ -84,6 +84,10 @@ def test_the_key_is_refused_without_a_session_a_csrf_token_or_with_a_bearer_toke
         assert refused.status_code == 401
         assert refused.get_json()["check"] == "not-signed-in"
     assert stranger.delete(KEY, headers=bearer).status_code == 401
+    # nor does a bearer header sent along with the session cookie
+    both = client.post(CURRENT, headers={"X-CSRF-Token": csrf, **bearer})
+    assert both.status_code == 401
+    assert "key" not in both.get_json()
 
 
 def test_lock_forgets_the_key(client, app, enrolled, db_session):
