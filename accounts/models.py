@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, LargeBinary, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, id_column, new_id, utcnow
@@ -158,3 +158,6 @@ class UserSession(Base):
     authenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The per-session "unlock wrapping key" (32 random bytes) under which the browser keeps its
+    # unlocked private keys; handed only to this session, cleared when the session ends.
+    unlock_key: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)

@@ -22,7 +22,7 @@ from accounts.login import check_not_locked, find_user_by_email, record_failure
 from accounts.mails import reset_mail
 from accounts.models import PasswordReset, Role, User, UserSession
 from accounts.passwords import MISMATCH, hash_password, policy_problems, verify_password
-from accounts.sessions import end_user_sessions
+from accounts.sessions import end_user_sessions, ending_values
 from accounts.tokens import email_key, link, new_token, token_hash
 from accounts.totp import accept_second_factor, accept_totp, new_recovery_codes
 from config import Settings
@@ -230,7 +230,7 @@ def end_session(session: Session, user: User, session_id: str) -> bool:
             UserSession.user_id == user.id,
             UserSession.ended_at.is_(None),
         )
-        .values(ended_at=utcnow())
+        .values(**ending_values(utcnow()))
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
 

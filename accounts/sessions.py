@@ -2,6 +2,11 @@
 
 Ending a row (logout, account disabled, "end this session") makes the cookie worthless at once.
 Idle and absolute lifetimes come from the settings.
+
+A session may also hold an "unlock wrapping key" (``unlock_key``): 32 random bytes under which the
+browser keeps its unlocked private keys between page loads (docs/security.md, "Unlocked keys").
+It is handed only to the session it belongs to and cleared whenever the session ends, so what the
+browser stored is worthless after sign-out or expiry.
 """
 
 from __future__ import annotations
@@ -62,12 +67,50 @@ def cookie_name(settings: Settings) -> str:
     return "__Host-liaison" if settings.secure_cookies else "liaison_session"
 
 
+def ending_values(now: datetime) -> dict[str, Any]:
+    """The values that end a session row: its end time, and its unlock key forgotten."""
+    return {"ended_at": now, "unlock_key": None}
+
+
+def live_session(db: Any, row_id: str | None) -> UserSession | None:
+    """The row of a session that has not ended (a signed-in one when ``user_id`` is set)."""
+    if not row_id:
+        return None
+    row = db.get(UserSession, row_id)
+    if row is None or row.ended_at is not None:
+        return None
+    return row
+
+
+def new_unlock_key(db: Any, row_id: str | None) -> bytes | None:
+    """A fresh unlock key for this live session (replacing any earlier one); None if it ended."""
+    key = secrets.token_bytes(32)
+    result = db.execute(
+        update(UserSession)
+        .where(UserSession.id == row_id, UserSession.ended_at.is_(None))
+        .values(unlock_key=key)
+    )
+    return key if result.rowcount == 1 else None
+
+
+def current_unlock_key(db: Any, row_id: str | None) -> bytes | None:
+    """This live session's unlock key, or None (never made, forgotten, or the session ended)."""
+    row = live_session(db, row_id)
+    return row.unlock_key if row is not None else None
+
+
+def forget_unlock_key(db: Any, row_id: str | None) -> None:
+    """Forget this session's unlock key ("Lock"): what the browser kept can no longer open."""
+    if row_id:
+        db.execute(update(UserSession).where(UserSession.id == row_id).values(unlock_key=None))
+
+
 def end_user_sessions(session: Any, user_id: str, *, except_id: str | None = None) -> int:
     """End every open session of a person (used on disable and password change)."""
     statement = (
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
+        .values(**ending_values(utcnow()))
     )
     if except_id is not None:
         statement = statement.where(UserSession.id != except_id)
@@ -107,8 +150,9 @@ class ServerSessionInterface(SessionInterface):
             if row is None:
                 return empty
             if self._expired(row, now):
-                if row.ended_at is None:
-                    row.ended_at = now
+                if row.ended_at is None or row.unlock_key is not None:
+                    row.ended_at = row.ended_at or now
+                    row.unlock_key = None  # expired: its unlock key is forgotten at once
                     db.commit()
                 return empty
             if now - row.last_seen_at > TOUCH_EVERY:
@@ -133,7 +177,9 @@ class ServerSessionInterface(SessionInterface):
         with self.database.session() as db:
             if session.row_id and (session.ended or session.rotate or not session):
                 db.execute(
-                    update(UserSession).where(UserSession.id == session.row_id).values(ended_at=now)
+                    update(UserSession)
+                    .where(UserSession.id == session.row_id)
+                    .values(**ending_values(now))
                 )
             if not session:
                 db.commit()

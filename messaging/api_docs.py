@@ -59,6 +59,25 @@ PATHS: dict[str, Any] = {
             {"201": "stored", "200": "unchanged", "409": "lower or equal version (rollback)"},
         ),
     },
+    "/session/unlock-key": {
+        "post": _op(
+            "A new per-session unlock key (browser session cookie only; replaces the previous one)",
+            {"201": "{key}", "401": "no signed-in browser session (bearer tokens are refused)"},
+            security=[{"session": []}],
+        ),
+        "delete": _op(
+            "Lock: forget this session's unlock key",
+            {"204": "forgotten", "401": "no signed-in browser session"},
+            security=[{"session": []}],
+        ),
+    },
+    "/session/unlock-key/current": {
+        "post": _op(
+            "This session's unlock key (browser session cookie only)",
+            {"200": "{key}", "401": "no signed-in browser session", "404": "locked or never made"},
+            security=[{"session": []}],
+        ),
+    },
     "/users/{user_id}/keys": {
         "get": _op(
             "A person's current key (fingerprint, attestation) and older keys",

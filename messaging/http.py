@@ -16,6 +16,7 @@ def init_messaging(app: Flask, settings: Settings, database: Database) -> None:
         api_keys,
         api_referrals,
         api_relay,
+        api_unlock,
     )
     from messaging.api_common import LIMITERS, blueprint, init_limiters
     from messaging.api_docs import PATHS, SCHEMAS

@@ -22,7 +22,7 @@ def ui_strings() -> dict[str, Any]:
         "loading": _("Loading the encryption library…"),
         "locked": _("Your keys are locked. Unlock them to read and send messages."),
         "unlocking": _("Unlocking… this takes a few seconds."),
-        "unlocked": _("Your keys are unlocked for as long as this page stays open."),
+        "unlocked": _("Your keys stay unlocked until you sign out or lock them."),
         "wrongSecret": _("The key passphrase or recovery key is not right."),
         "rollback": _(
             "The server offered an older key backup than this browser saw before. "

@@ -17,7 +17,7 @@ from liaison_client.blobs import decrypt_to_file, encrypt_file
 from liaison_client.encoding import b64
 from liaison_client.identity import Identity, generate, public_key_from_b64, verify_publication
 from liaison_client.messages import open_message, seal
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy.orm import Session
@@ -49,8 +49,12 @@ def _until(browser, condition, timeout: float = WAIT):
 
 
 def _visible(browser, element_id: str) -> bool:
-    found = browser.find_elements(By.ID, element_id)
-    return bool(found) and found[0].is_displayed()
+    """Whether the element is shown (False while a reload replaces the page)."""
+    try:
+        found = browser.find_elements(By.ID, element_id)
+        return bool(found) and found[0].is_displayed()
+    except StaleElementReferenceException:
+        return False
 
 
 def _problem(browser) -> str:
@@ -285,8 +289,11 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     assert third.body["prev"] == b64(reply.hh)
     assert third.body["tlp"] == "TLP:RED"
 
-    # 5. a new page holds no keys: unlock with the recovery key (as on another browser)
+    # 5. locked (a new page of the same session stays unlocked): unlock with the recovery key
+    # (as on another browser)
     browser.get(live_server.url + "/messages")
+    _until(browser, lambda: _visible(browser, "lock-keys"))
+    browser.find_element(By.ID, "lock-keys").click()
     _until(browser, lambda: _visible(browser, "unlock-panel"))
     browser.find_element(By.ID, "unlock-secret").send_keys("not the passphrase at all")
     browser.find_element(By.CSS_SELECTOR, "#unlock-form button[type=submit]").click()

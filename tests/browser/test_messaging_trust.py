@@ -129,11 +129,10 @@ def test_trust_key_change_safety_numbers_and_rotation_in_the_browser(
     # Bram's key changes: sending is blocked until Anna acknowledges the change
     bram_second = generate(bram.id)
     _publish(bram_api, bram_second, 2, [bram_second, bram_first])
-    browser.refresh()  # a new page: the per-page key cache is gone, so are the unlocked keys
-    _until(browser, lambda: _visible(browser, "unlock-panel"))
-    browser.find_element(By.ID, "unlock-secret").send_keys(PASSPHRASE)
-    browser.find_element(By.CSS_SELECTOR, "#unlock-form button[type=submit]").click()
+    # a new page: the per-page key cache is gone; the keys stay unlocked for the session
+    browser.refresh()
     _until(browser, lambda: _visible(browser, "person-panel"))
+    assert not _visible(browser, "unlock-panel")
     # the pin no longer holds
     _until(browser, lambda: browser.find_element(By.ID, "person-trust").text == "unverified")
     _add_recipient(browser, bram.email)
@@ -160,9 +159,7 @@ def test_trust_key_change_safety_numbers_and_rotation_in_the_browser(
     assert current["key_id"] != anna_old.key_id
     assert current["fingerprint"] != old_fingerprint
     browser.get(live_server.url + f"/messages/threads/{old.header['thread']}")
-    _until(browser, lambda: _visible(browser, "unlock-panel"))
-    browser.find_element(By.ID, "unlock-secret").send_keys(PASSPHRASE)
-    browser.find_element(By.CSS_SELECTOR, "#unlock-form button[type=submit]").click()
+    # a new page: still unlocked, with the rotated keys (the older key among them)
     _until(browser, lambda: "Voor de rotatie geschreven." in browser.find_element(
         By.ID, "thread-messages").text)  # fmt: skip
 
@@ -170,7 +167,7 @@ def test_trust_key_change_safety_numbers_and_rotation_in_the_browser(
     stored = db_session.get(KeyBackup, anna.id)
     stored.version, stored.bundle = 1, json.dumps(first_backup)
     db_session.commit()
-    browser.refresh()
+    browser.find_element(By.ID, "lock-keys").click()
     _until(browser, lambda: _visible(browser, "unlock-panel"))
     browser.find_element(By.ID, "unlock-secret").send_keys(PASSPHRASE)
     browser.find_element(By.CSS_SELECTOR, "#unlock-form button[type=submit]").click()

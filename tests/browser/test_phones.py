@@ -9,6 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from liaison_client.api import Client
+from liaison_client.identity import generate
+from liaison_client.messages import seal
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -16,9 +19,6 @@ from selenium.webdriver.common.keys import Keys
 from accounts.models import Role
 from accounts.passwords import hash_password
 from accounts.totp import new_secret
-from client.api import Client
-from client.identity import generate
-from client.messages import seal
 from core.db import utcnow
 from core.outbox import enqueue
 from directory.models import Contact, Organization

@@ -1,5 +1,6 @@
 // The relay API as the page calls it: session cookie plus the X-CSRF-Token header on writes.
 // Nothing here logs bodies: what goes in and out is ciphertext, but it is never logged anyway.
+import { forgetUnlocked } from "../session-keys.mjs";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 
@@ -27,6 +28,12 @@ export async function api(method, path, { json, raw, expect = "json" } = {}) {
     method, headers, body, credentials: "same-origin", cache: "no-store",
   });
   if (!response.ok) {
+    // the server says this browser is not signed in (any more): nothing unlocked may stay
+    // behind, and the way on is signing in again
+    if (response.status === 401) {
+      forgetUnlocked();
+      window.location.assign(`/login?next=${encodeURIComponent(window.location.pathname)}`);
+    }
     let problem = {};
     try { problem = await response.json(); } catch { /* not JSON */ }
     throw new ApiError(response.status, problem.check, problem.detail);

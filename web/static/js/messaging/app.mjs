@@ -1,5 +1,6 @@
-// Liaison's browser messaging client: one page whose views switch without reloading, so that
-// keys unlocked once stay in memory for the page's life (and never anywhere else).
+// Liaison's browser messaging client: one page whose views switch without reloading. Keys
+// unlocked once are used in memory; other pages and tabs of the same signed-in session reopen
+// them from the encrypted copy the keyring keeps (keys.mjs), so the passphrase is asked once.
 import { loadSodium, normalizeRecoveryText, safetyNumber } from "../crypto/index.mjs";
 import { ApiError } from "./api.mjs";
 import { explainRefusal } from "./refusals.mjs";
@@ -52,7 +53,7 @@ function route() {
   return { view: "inbox" };
 }
 
-/** Move within the client without a reload (a reload would drop the unlocked keys). */
+/** Move within the client without a reload. */
 export function navigate(path, extra = null) {
   window.history.pushState({}, "", path);
   render(extra);
@@ -245,6 +246,7 @@ async function main() {
   state.composer = new Composer(state, ui, navigate);
   wire();
   ui.status("");
+  if (await state.keyring.resume()) ui.status(T.unlocked);
   root.dataset.ready = "1";
   await render();
 }
