@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from flask import Blueprint, Flask, abort, g, render_template, request
 
-from core.i18n import current_locale, gettext
+from core.i18n import current_locale, format_date, format_datetime, gettext
 from core.web import db_session
 from directory import queries
 from directory.forms import (
@@ -29,19 +29,13 @@ directory = Blueprint("directory", __name__)
 
 
 def brussels_date(value: date | datetime | None) -> str:
-    """A date (or the Brussels date of a UTC time) as YYYY-MM-DD; empty for none."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(BRUSSELS).date()
-    return value.isoformat()
+    """A date (or the reader's date of a UTC time) written in the reader's language."""
+    return format_date(value)
 
 
 def brussels_time(value: datetime | None) -> str:
-    """A UTC time shown in Brussels time."""
-    if value is None:
-        return ""
-    return value.astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M")
+    """A UTC time shown in the reader's time zone (Brussels by default) and language."""
+    return format_datetime(value)
 
 
 def readable_phone(number: str) -> str:
