@@ -19,6 +19,7 @@ from directory.forms import (
     VISIBILITY_LABELS,
 )
 from directory.pages import organisation_page
+from directory.roles import role_label
 from directory.taxonomy import load_taxonomy
 from directory.visibility import viewer_for
 
@@ -142,6 +143,7 @@ def init_directory(app: Flask) -> None:
         AUDIT_ACTIONS=AUDIT_ACTIONS,
         AUDIT_ENTITIES=AUDIT_ENTITIES,
         taxonomy_label=_label,
+        contact_role_label=lambda title: role_label(title, current_locale()),
         visibility_choices=visibility_choices,
     )
     app.register_blueprint(directory)
