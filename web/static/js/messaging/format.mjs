@@ -1,13 +1,14 @@
 // Dates, times, numbers, sizes and plurals in the page's language, with the browser's Intl API.
-// The page states its language in <html lang> and the matching Intl locale (day-month order and
-// the 24-hour clock for English in the Benelux) in <html data-intl-locale>; the server formats
-// with Babel by the same conventions.
-const root = () => document.documentElement;
+// The page states its language in <html lang> and, in <meta name="liaison-format">, the matching
+// Intl locale (day-month order and the 24-hour clock for English in the Benelux) and the reader's
+// time zone; the server formats with Babel by the same conventions.
+const settings = () => document.querySelector('meta[name="liaison-format"]')?.dataset ?? {};
 
-export const intlLocale = () => root().dataset.intlLocale || root().lang || undefined;
+export const intlLocale = () =>
+  settings().intlLocale || document.documentElement.lang || undefined;
 
-// The reader's time zone: the account's (data-time-zone), else Brussels.
-const timeZone = () => root().dataset.timeZone || "Europe/Brussels";
+// The reader's time zone: the account's, else Brussels.
+const timeZone = () => settings().timeZone || "Europe/Brussels";
 
 export function formatDateTime(time) {
   const moment = time instanceof Date ? time : new Date(time);
