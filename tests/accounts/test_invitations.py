@@ -379,3 +379,39 @@ def test_invite_form_errors_are_shown_next_to_the_field(client, make_user, sign_
     )
     assert response.status_code == 422
     assert 'id="field-email-error"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "subject", "expiry_word"),
+    [
+        ("", "Invitation à Liaison", "heure de Bruxelles"),  # the organisation's language
+        ("de", "Einladung zu Liaison", "Brüsseler Zeit"),  # the inviter's choice
+    ],
+)
+def test_the_invitation_is_in_one_language_chosen_or_the_organisations(
+    mail_app, make_user, sign_in, organisation, db_session, chosen, subject, expiry_word
+):
+    from directory.models import Language
+
+    organisation.languages = [Language(code="fr", position=0), Language(code="nl", position=1)]
+    db_session.commit()
+    app, inbox = mail_app
+    client = app.test_client()
+    csrf = sign_in(client, make_user(Role.SECRETARIAT))
+    response = client.post(
+        "/secretariat/people/invite",
+        data={
+            "email": "luc@example.org",
+            "organization_id": organisation.id,
+            "role": "member",
+            "language": chosen,
+            "csrf_token": csrf,
+        },
+    )
+    assert response.status_code == 200
+    mail = email.message_from_string(inbox.wait_for(1)[0]["body"], policy=email.policy.default)
+    assert mail["Subject"] == subject
+    body = mail.get_content()
+    assert expiry_word in body
+    assert "Invitation to Liaison" not in body and "invites you" not in body
+    assert "Uitnodiging" not in mail["Subject"]
