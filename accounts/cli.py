@@ -85,7 +85,7 @@ def invite(
                 invited_by=None,
             )
         except AccountError as error:
-            raise click.ClickException(error.message % error.values) from None
+            raise click.ClickException(error.english()) from None
         expires = invitation.expires_at.strftime("%Y-%m-%d %H:%M")
         queued = False
         if mail:
@@ -147,7 +147,7 @@ def bootstrap(email: str) -> None:
                 invited_by=None,
             )
         except AccountError as error:
-            raise click.ClickException(error.message % error.values) from None
+            raise click.ClickException(error.english()) from None
         session.commit()
     click.echo(f"Open {settings.base_url} — Liaison has no accounts yet.")
     click.echo(f"Create the first secretariat account with this one-time link: {link}")

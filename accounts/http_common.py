@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from accounts.errors import AccountError, InvalidInput, PasswordRejected
 from accounts.models import Role
 from accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from core.i18n import format_datetime, gettext
+from core.i18n import format_datetime, gettext, ngettext
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +36,10 @@ def field(name: str, limit: int = FORM_LIMIT) -> str:
 
 def translated(error: AccountError) -> str:
     """The error's message in the reader's language."""
+    if error.plural is not None:
+        values = dict(error.values)
+        count = int(values.pop("count", 0))  # type: ignore[call-overload]
+        return ngettext(error.message, error.plural, count, **values)
     return gettext(error.message, **error.values) if error.values else gettext(error.message)
 
 

@@ -128,3 +128,22 @@ def test_stored_roles_and_the_export_keep_the_stored_text(intake):
     from directory.importing.record import contact_role
 
     assert contact_role(intake.contacts[0]) == "Intake / contact point"
+
+
+@pytest.mark.parametrize(
+    ("locale", "one", "fifteen"),
+    [
+        ("nl", "over 1 minuut opnieuw", "over 15 minuten opnieuw"),
+        ("fr", "dans 1 minute.", "dans 15 minutes."),
+        ("de", "in 1 Minute erneut", "in 15 Minuten erneut"),
+        ("en", "in 1 minute.", "in 15 minutes."),
+    ],
+)
+def test_the_lockout_message_counts_minutes_by_the_languages_rule(app, locale, one, fifteen):
+    from accounts.errors import TooManyAttempts
+    from accounts.http_common import translated
+
+    with app.test_request_context("/login", headers={"Accept-Language": locale}):
+        assert one in translated(TooManyAttempts(count=1))
+        assert fifteen in translated(TooManyAttempts(count=15))
+    assert TooManyAttempts(count=1).english().endswith("in 1 minute.")
