@@ -233,7 +233,7 @@ def test_each_notification_is_in_its_recipients_language_only(
         ),
         dirk.user.email: (
             "Neue sichere Nachrichten in Liaison",
-            "Sie haben 1 neue sichere Nachricht in Liaison.",
+            "Sie haben 1 neue sichere Nachricht in Liaison.",  # codespell:ignore
         ),
     }
     for address, (subject, line) in expected.items():
