@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from core.i18n import format_date
 
 # What the messaging client shows for 2026-12-05T06:10:00Z (07:10 in Brussels) and 5000000 bytes.
 EXPECTED = {
@@ -19,6 +23,7 @@ import("/static/js/messaging/format.mjs").then((format) => done({
   lang: document.documentElement.lang,
   when: format.formatDateTime("2026-12-05T06:10:00Z"),
   size: format.formatSize(5000000),
+  day: format.formatDate("2026-12-05"),
   one: format.plural({one: "%(count)s bericht", other: "%(count)s berichten"}, 1),
   many: format.plural({one: "%(count)s bericht", other: "%(count)s berichten"}, 1234),
 })).catch((error) => done({error: String(error)}));
@@ -45,6 +50,7 @@ def test_the_client_writes_dates_and_sizes_in_the_pages_language(live_server, br
     assert shown["lang"] == locale
     assert _normal(shown["when"]) == when
     assert _normal(shown["size"]) == _normal(size)
+    assert shown["day"] == format_date(date(2026, 12, 5), locale)  # as the server writes it
     assert shown["one"] == "1 bericht"
     assert _normal(shown["many"]).endswith(" berichten")
     assert _normal(shown["many"]).startswith({"en": "1,234", "fr": "1 234"}.get(locale, "1.234"))

@@ -18,6 +18,13 @@ export function formatDateTime(time) {
   }).format(moment);
 }
 
+// A calendar day ("2026-12-05") written out: "5 december 2026", "5 décembre 2026", …
+export function formatDate(day) {
+  const moment = new Date(`${day}T00:00:00Z`);
+  if (Number.isNaN(moment.getTime())) return day;
+  return new Intl.DateTimeFormat(intlLocale(), { dateStyle: "long", timeZone: "UTC" }).format(moment);
+}
+
 export const formatNumber = (value, options = {}) =>
   new Intl.NumberFormat(intlLocale(), options).format(value);
 
