@@ -153,7 +153,7 @@ def test_the_reset_mail_is_in_the_account_holders_language_whatever_the_browser(
         headers={"Accept-Language": "de"},
     )
     message = email.message_from_string(inbox.wait_for(1)[0]["body"], policy=email.policy.default)
-    assert message["Subject"] == "Réinitialiser votre mot de passe Liaison"
+    assert message["Subject"] == "Réinitialiser votre mot de passe Liaison"  # codespell:ignore
     body = message.get_content()
     assert "/password-reset/" in body
     assert "Someone asked" not in body
