@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from accounts import invitations, services
 from accounts.errors import AccountError
 from accounts.login import find_user_by_email
-from accounts.mails import invitation_mail
+from accounts.mails import invitation_locale, invitation_mail
 from accounts.models import Role, User
 from config import Settings
 from core.db import utcnow
+from core.i18n import LOCALES
 from core.mail import MailError
 from core.mail_outbox import MailOutbox, enqueue, send_due
 
@@ -63,7 +64,15 @@ def users() -> None:
     show_default=True,
 )
 @click.option("--mail/--no-mail", default=True, help="Also e-mail the link.", show_default=True)
-def invite(email: str, organization: str | None, role: str, mail: bool) -> None:
+@click.option(
+    "--language",
+    type=click.Choice(list(LOCALES)),
+    default=None,
+    help="Language of the e-mail (default: the organisation's, else LIAISON_DEFAULT_LOCALE).",
+)
+def invite(
+    email: str, organization: str | None, role: str, mail: bool, language: str | None
+) -> None:
     """Invite someone and print their single-use link (e.g. the first secretariat account)."""
     with _database() as (settings, session):
         try:
@@ -76,11 +85,14 @@ def invite(email: str, organization: str | None, role: str, mail: bool) -> None:
                 invited_by=None,
             )
         except AccountError as error:
-            raise click.ClickException(error.message % error.values) from None
+            raise click.ClickException(error.english()) from None
         expires = invitation.expires_at.strftime("%Y-%m-%d %H:%M")
         queued = False
         if mail:
-            letter = invitation_mail(invitation.email, link, "The secretariat", expires)
+            locale = invitation_locale(
+                session, language, invitation.organization_id, settings.default_locale
+            )
+            letter = invitation_mail(invitation.email, link, None, invitation.expires_at, locale)
             try:
                 queued = enqueue(session, letter, f"invite:{invitation.id}")
             except MailError as error:
@@ -135,7 +147,7 @@ def bootstrap(email: str) -> None:
                 invited_by=None,
             )
         except AccountError as error:
-            raise click.ClickException(error.message % error.values) from None
+            raise click.ClickException(error.english()) from None
         session.commit()
     click.echo(f"Open {settings.base_url} — Liaison has no accounts yet.")
     click.echo(f"Create the first secretariat account with this one-time link: {link}")

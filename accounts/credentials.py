@@ -29,7 +29,7 @@ def check_credentials(
         user = login.authenticate(session, settings, email, password)
         login.second_factor(session, settings, user, code)
     except TooManyAttempts as error:
-        raise CredentialsError(error.message % error.values, 429) from None
+        raise CredentialsError(error.english(), 429) from None
     except AccountError:
         raise CredentialsError("the e-mail address, password or code is not correct", 401) from None
     return user

@@ -7,11 +7,21 @@ class AccountError(Exception):
     """Base class: ``message`` is an English msgid shown to the person (translated by views)."""
 
     message = "Something is not right with this request."
+    # For a count phrase: the plural msgid; ``message`` is then the singular and ``values`` holds
+    # ``count`` (views pick the form with ngettext).
+    plural: str | None = None
 
     def __init__(self, message: str | None = None, **values: object) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         self.values = values
+
+    def english(self) -> str:
+        """The message in English with its values (for logs, the CLI and the JSON API)."""
+        text = self.message
+        if self.plural is not None and self.values.get("count") != 1:
+            text = self.plural
+        return text % self.values if self.values else text
 
 
 class PasswordRejected(AccountError):
@@ -33,7 +43,8 @@ class InvalidCredentials(AccountError):
 class TooManyAttempts(AccountError):
     """Sign-in for this e-mail address is paused after repeated failures."""
 
-    message = "Too many failed attempts. Try again in %(minutes)s minutes."
+    message = "Too many failed attempts. Try again in %(count)s minute."
+    plural = "Too many failed attempts. Try again in %(count)s minutes."
 
 
 class InvalidCode(AccountError):

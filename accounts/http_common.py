@@ -7,7 +7,6 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import abort, g, redirect, request, session
 from flask_login import current_user
@@ -16,7 +15,7 @@ from werkzeug.wrappers import Response
 from accounts.errors import AccountError, InvalidInput, PasswordRejected
 from accounts.models import Role
 from accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from core.i18n import gettext
+from core.i18n import format_datetime, gettext, ngettext
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +36,10 @@ def field(name: str, limit: int = FORM_LIMIT) -> str:
 
 def translated(error: AccountError) -> str:
     """The error's message in the reader's language."""
+    if error.plural is not None:
+        values = dict(error.values)
+        count = int(values.pop("count", 0))  # type: ignore[call-overload]
+        return ngettext(error.message, error.plural, count, **values)
     return gettext(error.message, **error.values) if error.values else gettext(error.message)
 
 
@@ -67,14 +70,8 @@ def current_session_id() -> str | None:
 
 
 def local_time(moment: datetime | None, zone: str | None = None) -> str:
-    """A timestamp in the reader's time zone, e.g. ``2026-11-28 14:05``."""
-    if moment is None:
-        return ""
-    try:
-        tz = ZoneInfo(zone or "Europe/Brussels")
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("Europe/Brussels")
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    """A timestamp in the reader's time zone and language, e.g. ``28 Nov 2026, 14:05``."""
+    return format_datetime(moment, zone=zone or "Europe/Brussels")
 
 
 def browser_name(user_agent: str) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from accounts import invitations, services
 from accounts.errors import AccountError, InvalidInput
 from accounts.http_common import ROLE_LABELS, field, form_errors, local_time, role_required
-from accounts.mails import invitation_mail
+from accounts.mails import invitation_locale, invitation_mail
 from accounts.models import Role, User, user_organization
 from core.i18n import gettext
 from core.mail import MailError
@@ -87,7 +87,13 @@ def invite() -> Any:
     db = db_session()
     email, role = field("email", 254).strip(), field("role", 20)
     organization_id = field("organization_id", 36) or None
-    values = {"email": email, "organization_id": organization_id, "role": role}
+    language = field("language", 5)
+    values = {
+        "email": email,
+        "organization_id": organization_id,
+        "role": role,
+        "language": language,
+    }
     try:
         if not email:
             raise InvalidInput("email", "Enter a valid e-mail address.")
@@ -104,8 +110,13 @@ def invite() -> Any:
         context = _people_context(form_errors(error, "email"))
         context["values"] = values
         return render_template("accounts/people.html", **context), 422
-    expires = invitation.expires_at.strftime("%Y-%m-%d %H:%M")
-    mail = invitation_mail(invitation.email, link, current_user.display_name, expires)
+    mail = invitation_mail(
+        invitation.email,
+        link,
+        current_user.display_name,
+        invitation.expires_at,
+        invitation_locale(db, language, organization_id, settings().default_locale),
+    )
     mail_sent = True
     try:
         enqueue(db, mail, f"invite:{invitation.id}")  # sent after the commit, retried

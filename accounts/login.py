@@ -42,7 +42,7 @@ def check_not_locked(session: Session, key: str, now: datetime) -> None:
     row = session.get(LoginThrottle, key)
     if row is not None and row.locked_until is not None and row.locked_until > now:
         minutes = max(1, math.ceil((row.locked_until - now).total_seconds() / 60))
-        raise TooManyAttempts(minutes=minutes)
+        raise TooManyAttempts(count=minutes)
 
 
 def record_failure(session: Session, settings: Settings, key: str, now: datetime) -> None:

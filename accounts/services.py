@@ -19,7 +19,7 @@ from accounts.errors import (
     ResetInvalid,
 )
 from accounts.login import check_not_locked, find_user_by_email, record_failure
-from accounts.mails import reset_mail
+from accounts.mails import reset_mail, user_locale
 from accounts.models import PasswordReset, Role, User, UserSession
 from accounts.passwords import MISMATCH, hash_password, policy_problems, verify_password
 from accounts.sessions import end_user_sessions, ending_values
@@ -106,7 +106,12 @@ def request_reset(
         )
     )
     session.flush()
-    mail = reset_mail(user.email, link(settings, f"/password-reset/{token}"), RESET_LINK_MINUTES)
+    mail = reset_mail(
+        user.email,
+        link(settings, f"/password-reset/{token}"),
+        RESET_LINK_MINUTES,
+        user_locale(user, settings.default_locale),
+    )
     try:
         return enqueue(session, mail, f"reset:{token_hash(token)}")
     except MailError:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from flask import Blueprint, Flask, abort, g, render_template, request
 
-from core.i18n import current_locale, gettext
+from core.i18n import current_locale, format_date, format_datetime, gettext
 from core.web import db_session
 from directory import queries
 from directory.forms import (
@@ -19,6 +19,7 @@ from directory.forms import (
     VISIBILITY_LABELS,
 )
 from directory.pages import organisation_page
+from directory.roles import role_label
 from directory.taxonomy import load_taxonomy
 from directory.visibility import viewer_for
 
@@ -29,19 +30,13 @@ directory = Blueprint("directory", __name__)
 
 
 def brussels_date(value: date | datetime | None) -> str:
-    """A date (or the Brussels date of a UTC time) as YYYY-MM-DD; empty for none."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(BRUSSELS).date()
-    return value.isoformat()
+    """A date (or the reader's date of a UTC time) written in the reader's language."""
+    return format_date(value)
 
 
 def brussels_time(value: datetime | None) -> str:
-    """A UTC time shown in Brussels time."""
-    if value is None:
-        return ""
-    return value.astimezone(BRUSSELS).strftime("%Y-%m-%d %H:%M")
+    """A UTC time shown in the reader's time zone (Brussels by default) and language."""
+    return format_datetime(value)
 
 
 def readable_phone(number: str) -> str:
@@ -148,6 +143,7 @@ def init_directory(app: Flask) -> None:
         AUDIT_ACTIONS=AUDIT_ACTIONS,
         AUDIT_ENTITIES=AUDIT_ENTITIES,
         taxonomy_label=_label,
+        contact_role_label=lambda title: role_label(title, current_locale()),
         visibility_choices=visibility_choices,
     )
     app.register_blueprint(directory)

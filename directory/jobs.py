@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from accounts.mails import user_locale
 from config import Settings
 from core.db import Database
+from core.i18n import mail_locale
 from core.jobs import Job
 from core.mail import MailError
 from core.mail_outbox import enqueue
@@ -63,10 +65,20 @@ def _ask(settings: Settings, database: Database, organization_id: str, now: date
         if request is None:
             return False
         token = verification.sign_link(settings.secret_key, request)
-        expires = request.expires_at.astimezone(verification.BRUSSELS).strftime("%Y-%m-%d %H:%M")
         link = _link(settings, f"/verify/{token}")
         for person in people:
-            mail = verification_mail(person.email, organization.name, request.due_on, link, expires)
+            # The person's language, else the working language of the entry they are asked about.
+            locale = mail_locale(
+                person.locale, organization.language_codes, settings.default_locale
+            )
+            mail = verification_mail(
+                person.email,
+                organization.name,
+                request.due_on,
+                link,
+                request.expires_at,
+                locale=locale,
+            )
             try:
                 enqueue(session, mail, f"verify:{request.id}:{person.email.strip().lower()}")
             except MailError:
@@ -83,12 +95,17 @@ def flag_overdue(settings: Settings, database: Database, now: datetime) -> int:
         rows = [
             (o.name, verification.due_on(o), (today - verification.due_on(o)).days) for o in overdue
         ]
-        recipients = [p.email for p in verification.secretariat_people(session)]
+        recipients = [
+            (p.email, user_locale(p, settings.default_locale))
+            for p in verification.secretariat_people(session)
+        ]
         link = _link(settings, "/secretariat/verification")
-        for to in recipients if rows else []:
+        for to, locale in recipients if rows else []:
             try:
                 enqueue(
-                    session, overdue_digest(to, rows, link), f"overdue:{today}:{to.strip().lower()}"
+                    session,
+                    overdue_digest(to, rows, link, locale),
+                    f"overdue:{today}:{to.strip().lower()}",
                 )
             except MailError:
                 log.warning("the overdue digest could not be queued for an unusable address")

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from core.db import utcnow
 from directory.models import Organization, i18n_text
+from directory.roles import role_label
 from directory.taxonomy import load_taxonomy
 from directory.verification import brussels_day, is_stale
 from directory.visibility import Viewer, can_see_child
@@ -97,6 +98,12 @@ def text_for(values: dict[str, str] | None, locale: str, default: str = "") -> T
     return Text(text, lang, fallback=lang != locale)
 
 
+def role_text(title: dict[str, str] | None, locale: str) -> Text:
+    """A contact point's role: a known role's label in the reader's language, else as stored."""
+    label = role_label(title, locale)
+    return Text(label, locale, fallback=False) if label else text_for(title, locale)
+
+
 def organisation_page(
     organization: Organization, viewer: Viewer, locale: str, today: date | None = None
 ) -> OrganisationPage:
@@ -150,7 +157,7 @@ def organisation_page(
         ],
         contact_points=[
             ContactPointView(
-                title=text_for(contact.title, locale),
+                title=role_text(contact.title, locale),
                 name=contact.name,
                 email=contact.email,
                 phone=next(

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from accounts.http_common import secretariat_only
-from core.i18n import gettext
+from core.i18n import gettext, ngettext
 from core.web import db_session
 from directory import children, forms, queries, services
 from directory.errors import InvalidDirectoryInput, OrganisationNotFound
@@ -100,10 +100,12 @@ def _organisation_form(organization: Organization | None) -> str | Response:
             db_session().commit()
             if changes.narrowed:
                 flash(
-                    gettext(
+                    ngettext(
+                        "%(count)s service, contact point, phone or address was narrowed to "
+                        "the organisation's new visibility.",
                         "%(count)s services, contact points, phones or addresses were narrowed "
                         "to the organisation's new visibility.",
-                        count=changes.narrowed,
+                        changes.narrowed,
                     ),
                     "warning",
                 )

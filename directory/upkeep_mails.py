@@ -1,4 +1,4 @@
-"""The e-mails of directory upkeep, in Dutch, French, German and English at once.
+"""The e-mails of directory upkeep, each in the recipient's language (NL, FR, DE or EN).
 
 They carry directory data only (organisation names, proposed field values), never case data, and
 never a value the recipient may not see: no street address, no secretariat-only phone or entry.
@@ -8,18 +8,15 @@ Texts come from ``web/translations/*/upkeep.po``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from core.i18n import load_catalogues
+from core.i18n import format_date, format_datetime, format_number, load_catalogues, translator
 from core.mail import Mail
 from directory.changes import CODE_VOCABULARIES, FIELD_LABELS, FLAG_FIELDS, LIST_FIELDS
 from directory.models import ChangeRequest, Organization, Phone
 from directory.taxonomy import load_taxonomy
-
-MAIL_LANGUAGES = ("nl", "fr", "de", "en")
-SEPARATOR = "\n\n----\n\n"
 
 VERIFY_SUBJECT = "Is your Liaison directory entry still correct?"
 VERIFY_BODY = (
@@ -39,7 +36,8 @@ DIGEST_BODY = (
     "These directory entries are past their review day (%(count)s). Their contact points were "
     "asked to confirm or correct them."
 )
-DIGEST_ROW = "%(organisation)s: due on %(due)s, %(days)s days overdue"
+DIGEST_ROW = "%(organisation)s: due on %(due)s, %(count)s day overdue"
+DIGEST_ROWS = "%(organisation)s: due on %(due)s, %(count)s days overdue"
 DIGEST_LINK = "The list: %(link)s"
 YES, NO, EMPTY = "Yes", "No", "(empty)"
 
@@ -70,29 +68,24 @@ def display_value(
     return str(value)
 
 
-def _multilingual(
-    subject: str, subject_values: dict[str, Any], paragraphs: Callable[[str], list[str]]
-) -> tuple[str, str]:
-    subjects: list[str] = []
-    bodies = []
-    for locale in MAIL_LANGUAGES:
-        translated = _in(locale, subject) % subject_values
-        if translated not in subjects:
-            subjects.append(translated)
-        bodies.append("\n".join(paragraphs(locale)))
-    return " / ".join(subjects), SEPARATOR.join(bodies) + "\n"
+def _mail(
+    to: str, locale: str, subject: str, subject_values: dict[str, Any], lines: list[str]
+) -> Mail:
+    """One e-mail in one language (the recipient's)."""
+    return Mail(to=to, subject=_in(locale, subject) % subject_values, body="\n".join(lines) + "\n")
 
 
-def verification_mail(to: str, organisation: str, due: date, link: str, expires: str) -> Mail:
-    """The request to confirm or correct an entry, with its signed link."""
+def verification_mail(
+    to: str, organisation: str, due: date, link: str, expires: datetime, *, locale: str = "en"
+) -> Mail:
+    """The request to confirm or correct an entry, with its signed link, in ``locale``."""
     values = {
         "organisation": organisation,
-        "due": due.isoformat(),
+        "due": format_date(due, locale),
         "link": link,
-        "expires": expires,
+        "expires": format_datetime(expires, locale, "Europe/Brussels"),
     }
-    subject, body = _multilingual(VERIFY_SUBJECT, {}, lambda lo: [_in(lo, VERIFY_BODY) % values])
-    return Mail(to=to, subject=subject, body=body)
+    return _mail(to, locale, VERIFY_SUBJECT, {}, [_in(locale, VERIFY_BODY) % values])
 
 
 def _shown(organization: Organization, field: str) -> bool:
@@ -106,11 +99,13 @@ def _shown(organization: Organization, field: str) -> bool:
     return not any(p.is_emergency == emergency and p.visibility == "secretariat" for p in phones)
 
 
-def decision_mail(to: str, organization: Organization, request: ChangeRequest, link: str) -> Mail:
-    """Tell the proposer that their change was approved or rejected, and why."""
+def decision_mail(
+    to: str, organization: Organization, request: ChangeRequest, link: str, locale: str = "en"
+) -> Mail:
+    """Tell the proposer, in ``locale``, that their change was approved or rejected, and why."""
     names = {"organisation": organization.name}
 
-    def paragraphs(locale: str) -> list[str]:
+    def paragraphs() -> list[str]:
         lines = [
             _in(locale, APPROVED_BODY if request.status == "approved" else REJECTED_BODY) % names
         ]
@@ -128,20 +123,19 @@ def decision_mail(to: str, organization: Organization, request: ChangeRequest, l
         lines.append(_in(locale, DETAILS_LINE) % {"link": link})
         return lines
 
-    subject, body = _multilingual(DECISION_SUBJECT, names, paragraphs)
-    return Mail(to=to, subject=subject, body=body)
+    return _mail(to, locale, DECISION_SUBJECT, names, paragraphs())
 
 
-def overdue_digest(to: str, rows: Sequence[tuple[str, date, int]], link: str) -> Mail:
+def overdue_digest(
+    to: str, rows: Sequence[tuple[str, date, int]], link: str, locale: str = "en"
+) -> Mail:
     """The secretariat's daily list of overdue entries (organisation names and days only)."""
-
-    def paragraphs(locale: str) -> list[str]:
-        lines = [_in(locale, DIGEST_BODY) % {"count": len(rows)}]
-        for name, due, days in rows:
-            values = {"organisation": name, "due": due.isoformat(), "days": days}
-            lines.append("- " + _in(locale, DIGEST_ROW) % values)
-        lines.append(_in(locale, DIGEST_LINK) % {"link": link})
-        return lines
-
-    subject, body = _multilingual(DIGEST_SUBJECT, {}, paragraphs)
-    return Mail(to=to, subject=subject, body=body)
+    texts = translator(locale)
+    lines = [texts.gettext(DIGEST_BODY, count=format_number(len(rows), locale))]
+    for name, due, days in rows:
+        row = texts.ngettext(
+            DIGEST_ROW, DIGEST_ROWS, days, organisation=name, due=format_date(due, locale)
+        )
+        lines.append("- " + row)
+    lines.append(texts.gettext(DIGEST_LINK, link=link))
+    return _mail(to, locale, DIGEST_SUBJECT, {}, lines)

@@ -15,9 +15,10 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from accounts.http_common import secretariat_only
+from accounts.mails import user_locale
 from accounts.models import Role, User
 from core.db import utcnow
-from core.i18n import gettext
+from core.i18n import gettext, ngettext
 from core.mail import MailError
 from core.mail_outbox import enqueue
 from core.web import db_session, settings
@@ -140,7 +141,11 @@ def approve(request_id: str) -> Any:
     _tell_proposer(row)
     session.commit()
     flash(
-        gettext("Approved and applied: %(count)s fields changed.", count=len(applied.fields)),
+        ngettext(
+            "Approved and applied: %(count)s field changed.",
+            "Approved and applied: %(count)s fields changed.",
+            len(applied.fields),
+        ),
         "success",
     )
     return redirect(url_for("upkeep_secretariat.queue"), code=303)
@@ -176,7 +181,13 @@ def _tell_proposer(row: ChangeRequest) -> None:
     try:
         enqueue(
             session,
-            decision_mail(proposer.email, organization, row, link),
+            decision_mail(
+                proposer.email,
+                organization,
+                row,
+                link,
+                user_locale(proposer, settings().default_locale),
+            ),
             f"change-decision:{row.id}",
         )
     except MailError:

@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
+from accounts.mails import user_locale
 from accounts.models import User
 from config import Settings
 from core.db import Database, utcnow
-from core.i18n import LOCALES, load_catalogues
+from core.i18n import LOCALES, load_catalogues, translator
 from core.mail import Mail, MailError
 from core.mail_outbox import enqueue
 from messaging.models import Delivery, Envelope, NotificationState
@@ -28,7 +29,7 @@ log = logging.getLogger("liaison.messaging.notifications")
 
 BATCH_WINDOW = timedelta(minutes=5)
 SUBJECT = "New secure messages in Liaison"
-ONE = "You have 1 new secure message in Liaison."
+ONE = "You have %(count)s new secure message in Liaison."
 MANY = "You have %(count)s new secure messages in Liaison."
 OPEN = "Sign in to Liaison to read your messages:"
 FOOTER = (
@@ -86,7 +87,9 @@ def collect(session: Session, now: datetime, window: timedelta = BATCH_WINDOW) -
             session.add(NotificationState(user_id=recipient_id, last_sent_at=now))
         else:
             state.last_sent_at = now
-        notices.append(Notice(user.id, user.email, user.locale or "", int(count), str(first)))
+        # The person's language, else their organisation's; compose() falls back to the default.
+        locale = user_locale(user, default="")
+        notices.append(Notice(user.id, user.email, locale, int(count), str(first)))
     session.flush()
     return notices
 
@@ -98,7 +101,7 @@ def compose(settings: Settings, notice: Notice, catalogues: dict[str, dict[str, 
     def translate(text: str) -> str:
         return catalogues.get(locale, {}).get(text, text)
 
-    line = translate(ONE) if notice.count == 1 else translate(MANY) % {"count": notice.count}
+    line = translator(locale).ngettext(ONE, MANY, notice.count)
     link = settings.base_url.rstrip("/") + "/messages"
     body = f"{line}\n\n{translate(OPEN)}\n{link}\n\n{translate(FOOTER)}\n"
     return Mail(to=notice.email, subject=translate(SUBJECT), body=body)

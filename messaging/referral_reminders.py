@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from accounts.models import Role, User, user_organization
 from config import Settings
 from core.db import Database, utcnow
-from core.i18n import LOCALES, load_catalogues
+from core.i18n import LOCALES, load_catalogues, mail_locale
 from core.mail import Mail, MailError
 from core.mail_outbox import enqueue
-from directory.models import Contact
+from directory.models import Contact, Organization
 from messaging.models import Referral, ReferralEvent
 from messaging.services.service_levels import escalation_due
 
@@ -95,7 +95,13 @@ def _contact_points(session: Session, organization_id: str | None) -> list[tuple
         .where(User.is_active, User.role.in_(roles))
         .order_by(User.email)
     )
-    return [(email, locale or "") for email, locale in session.execute(statement).all()]
+    organization = session.get(Organization, organization_id)
+    working = organization.language_codes if organization is not None else []
+    # The person's language, else the organisation's first working language we write in.
+    return [
+        (email, mail_locale(locale, working, default=""))
+        for email, locale in session.execute(statement).all()
+    ]
 
 
 def _escalation_addresses(session: Session, organization_id: str | None) -> list[tuple[str, str]]:

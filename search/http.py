@@ -12,7 +12,7 @@ from sqlalchemy import event
 
 from config import Settings
 from core.db import Database
-from core.i18n import current_locale, gettext
+from core.i18n import current_locale, gettext, ngettext
 from core.openapi import register_paths
 from directory.taxonomy import load_taxonomy
 from directory.visibility import viewer_for
@@ -141,7 +141,7 @@ def _announcement(page: SearchPage | None, error: str | None) -> str:
         return f"{gettext('This search could not be run:')} {error}"
     if page is None or not page.total:
         return gettext("No organisation matches this search.")
-    return gettext("%(count)s organisations found", count=page.total)
+    return ngettext("%(count)s organisation found", "%(count)s organisations found", page.total)
 
 
 def init_search(app: Flask, settings: Settings, database: Database) -> None:

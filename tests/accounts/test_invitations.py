@@ -74,6 +74,7 @@ def test_secretariat_invites_and_the_link_arrives_by_email(
             "email": "Anna.Peeters@Example.org",
             "organization_id": organisation.id,
             "role": "member",
+            "language": "nl",  # the inviter writes to this person in Dutch
             "csrf_token": csrf,
         },
     )
@@ -85,8 +86,10 @@ def test_secretariat_invites_and_the_link_arrives_by_email(
     messages = inbox.wait_for(1)
     assert messages[0]["to"] == ["anna.peeters@example.org"]
     mail = email.message_from_string(messages[0]["body"], policy=email.policy.default)
-    assert "Uitnodiging voor Liaison" in mail["Subject"]
+    assert mail["Subject"] == "Uitnodiging voor Liaison"  # one language, never all four
     body = mail.get_content()
+    assert "Invitation" not in body
+    assert "invites you" not in body
     assert shown in body
     assert "Person" in body  # who invites
     assert "Payoke" not in body  # nothing about the organisation travels in the mail
@@ -432,3 +435,40 @@ def test_invite_form_errors_are_shown_next_to_the_field(client, make_user, sign_
     )
     assert response.status_code == 422
     assert 'id="field-email-error"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "subject", "expiry_word"),
+    [
+        ("", "Invitation à Liaison", "heure de Bruxelles"),  # the organisation's language
+        ("de", "Einladung zu Liaison", "Brüsseler Zeit"),  # the inviter's choice
+    ],
+)
+def test_the_invitation_is_in_one_language_chosen_or_the_organisations(
+    mail_app, make_user, sign_in, organisation, db_session, chosen, subject, expiry_word
+):
+    from directory.models import Language
+
+    organisation.languages = [Language(code="fr", position=0), Language(code="nl", position=1)]
+    db_session.commit()
+    app, inbox = mail_app
+    client = app.test_client()
+    csrf = sign_in(client, make_user(Role.SECRETARIAT))
+    response = client.post(
+        "/secretariat/people/invite",
+        data={
+            "email": "luc@example.org",
+            "organization_id": organisation.id,
+            "role": "member",
+            "language": chosen,
+            "csrf_token": csrf,
+        },
+    )
+    assert response.status_code == 200
+    mail = email.message_from_string(inbox.wait_for(1)[0]["body"], policy=email.policy.default)
+    assert mail["Subject"] == subject
+    body = mail.get_content()
+    assert expiry_word in body
+    assert "Invitation to Liaison" not in body
+    assert "invites you" not in body
+    assert "Uitnodiging" not in mail["Subject"]

@@ -121,7 +121,10 @@ def test_failures_lock_the_address_whether_or_not_it_has_an_account(
     expected = [401] * settings.login_max_failures + [429]
     assert outcomes[user.email] == outcomes["nobody-here@example.org"] == expected
     # while locked, even the right password is refused
-    assert sign_in_with_password(client, user).status_code == 429
+    locked = sign_in_with_password(client, user)
+    assert locked.status_code == 429
+    minutes = settings.login_lockout_minutes
+    assert f"Try again in {minutes} minutes." in locked.get_data(as_text=True)
     assert db_session.query(LoginThrottle).count() == 2
     # the table does not name the addresses
     keys = {row.key for row in db_session.query(LoginThrottle)}

@@ -136,3 +136,25 @@ def test_a_reset_request_never_talks_to_the_smtp_server_inside_the_request(
         assert "/password-reset/" in handler.messages[0]["body"]
     finally:
         close_app(app)
+
+
+def test_the_reset_mail_is_in_the_account_holders_language_whatever_the_browser(
+    mail_app, enrolled, db_session
+):
+    app, inbox = mail_app
+    user = enrolled()
+    user.locale = "fr"
+    db_session.commit()
+    client = app.test_client()
+    page = client.get("/password-reset", headers={"Accept-Language": "de"})
+    client.post(
+        "/password-reset",
+        data={"email": user.email, "csrf_token": csrf_of(page)},
+        headers={"Accept-Language": "de"},
+    )
+    message = email.message_from_string(inbox.wait_for(1)[0]["body"], policy=email.policy.default)
+    assert message["Subject"] == "Réinitialiser votre mot de passe Liaison"  # codespell:ignore
+    body = message.get_content()
+    assert "/password-reset/" in body
+    assert "Someone asked" not in body
+    assert "Passwort" not in body

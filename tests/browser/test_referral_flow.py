@@ -19,6 +19,7 @@ from accounts.models import Role
 from accounts.passwords import hash_password
 from accounts.totp import new_secret
 from core.db import utcnow
+from core.i18n import format_date
 from core.outbox import enqueue
 from directory.models import Organization
 from messaging.models import Envelope, Referral, ReferralEvent
@@ -171,7 +172,7 @@ def test_a_belgian_referral_is_accepted_in_the_netherlands_and_counted(
     assert "Formal identification" in form
     assert "High" in form
     assert "Romanian (ro), English (en)" in form
-    assert today in form
+    assert format_date(utcnow().date(), "en") in form  # the consent day, written out
     assert MARKER in form
 
     browser.get(f"{live_server.url}/referrals")

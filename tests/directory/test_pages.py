@@ -190,7 +190,7 @@ def test_organisation_page_shows_badges_taxonomy_and_verification(world, client)
     assert "sexual exploitation" in html
     assert "labour exploitation" in html
     # Verified 2026-03-01 23:30 UTC is 2 March in Brussels.
-    assert "2026-03-02" in html
+    assert "2 March 2026" in html
     assert "Verified" in html
 
 
@@ -235,7 +235,7 @@ def test_home_counts_by_country_and_submits_search_to_the_search_page(
 ):
     html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'action="/search"' in html
-    assert "1 organisations" in html  # anonymous: only the public refuge
+    assert "1 organisation in all" in html  # anonymous: only the public refuge (singular)
     sign_in(client, make_user(Role.MEMBER))
     html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "All 2 organisations" in html

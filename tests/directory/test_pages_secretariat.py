@@ -309,7 +309,9 @@ def test_history_page_shows_who_what_and_redacts_the_street(
     assert "Nieuwe Straat 8" not in html
     assert STREET not in html
     assert "medical" in html.lower() or "Medical" in html
-    assert re.search(r"<time datetime=\"[^\"]+\">\d{4}-\d\d-\d\d \d\d:\d\d</time>", html)
+    assert re.search(
+        r"<time datetime=\"[^\"]+\">\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d</time>", html
+    )
 
 
 def test_dashboard_lists_unpublished_organisations_and_filters(

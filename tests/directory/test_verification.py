@@ -21,7 +21,14 @@ from core.jobs import run_slot
 from core.mail_outbox import send_due
 from directory import services, verification
 from directory.jobs import JOBS, flag_overdue, send_verification_requests
-from directory.models import Address, ChangeRequest, Location, Organization, VerificationRequest
+from directory.models import (
+    Address,
+    ChangeRequest,
+    Language,
+    Location,
+    Organization,
+    VerificationRequest,
+)
 from tests.accounts.conftest import Inbox, free_port
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # the frozen clock of the job tests
@@ -127,7 +134,7 @@ def test_the_job_emails_each_due_organisations_contact_points_once_per_review_pe
     )
     body = text_of(inbox.messages[0])
     assert "Kompas" in body
-    assert NOW.date().replace(day=11).isoformat() in body  # the due day
+    assert "11 March 2027" in body  # the due day, written out in the e-mail's language
     assert STREET not in body
     # Later runs, by the same or another process, ask nobody again in this period.
     for later in (NOW, NOW + timedelta(hours=1), NOW + timedelta(days=5)):
@@ -343,7 +350,7 @@ def test_overdue_entries_are_listed_for_the_secretariat_and_stale_for_members_on
     assert f'id="overdue-{orgs["shelter"].id}"' not in html
     assert 'id="overdue-count"' in html
 
-    stale = "Stale — last verified on 2025-06-02"
+    stale = "Stale — last verified on 2 June 2025"
     public = app.test_client()
     assert stale not in public.get("/organisations/be-police").get_data(as_text=True)
     assert stale not in public.get("/organisations").get_data(as_text=True)
@@ -388,3 +395,28 @@ def test_a_link_is_used_once_even_when_two_confirmations_race(database, db_sessi
             verification.use_link(other, editor, seen_by_other, NOW)
     db_session.expire_all()
     assert db_session.get(VerificationRequest, request.id).used_by == people["contact"].id
+
+
+def test_verification_requests_are_written_in_each_contact_points_language(
+    settings, database, inbox, people, orgs, db_session
+):
+    """The person's own language when set, else the entry's first working language."""
+    people["contact"].locale = "de"
+    people["editor"].locale = None
+    orgs["shelter"].languages = [Language(code="fr", position=0), Language(code="nl", position=1)]
+    db_session.commit()
+    assert send_verification_requests(settings, database, NOW) == 1
+    inbox.wait_for(2)
+    by_person = {m["to"][0]: m for m in inbox.messages}
+    german = email.message_from_string(
+        by_person[people["contact"].email]["body"], policy=email.policy.default
+    )
+    french = email.message_from_string(
+        by_person[people["editor"].email]["body"], policy=email.policy.default
+    )
+    assert german["Subject"] == "Stimmt Ihr Eintrag im Liaison-Verzeichnis noch?"
+    assert "11. März 2027" in german.get_body().get_content()
+    assert french["Subject"] == "Votre fiche dans l'annuaire Liaison est-elle toujours correcte ?"
+    assert "11 mars 2027" in french.get_body().get_content()
+    for message in (german, french):
+        assert "Is your Liaison directory entry" not in message.get_body().get_content()

@@ -205,3 +205,41 @@ def test_a_notice_is_queued_with_the_copies_it_tells_of_so_a_rerun_queues_nothin
     assert send_due(mail_settings, database) == 0
     inbox.wait_for(1)
     assert len(inbox.messages) == 1
+
+
+def test_each_notification_is_in_its_recipients_language_only(
+    app, smtp, make_person, organisations, db_session
+):
+    """Dutch by the person's choice, German likewise, French by the organisation's language."""
+    from directory.models import Language
+
+    mail_settings, inbox = smtp
+    anna, bram, dirk = make_person(), make_person(), make_person()
+    chloe = make_person("B")
+    bram.user.locale, dirk.user.locale, chloe.user.locale = "nl", "de", None
+    organisations["B"].languages = [Language(code="fr", position=0)]
+    db_session.commit()
+    anna.post("/api/v1/messages", json=sealed(anna, bram, chloe, dirk))
+    anna.post("/api/v1/messages", json=sealed(anna, chloe))
+
+    assert notify(mail_settings, app.extensions["liaison.db"]) == 3
+    inbox.wait_for(3)
+    received = {address: mail for address, mail in _by_recipient(inbox).items()}
+    expected = {
+        bram.user.email: ("Nieuwe beveiligde berichten in Liaison", "U hebt 1 nieuw beveiligd"),
+        chloe.user.email: (
+            "Nouveaux messages sécurisés dans Liaison",
+            "Vous avez 2 nouveaux messages sécurisés dans Liaison.",
+        ),
+        dirk.user.email: (
+            "Neue sichere Nachrichten in Liaison",
+            "Sie haben 1 neue sichere Nachricht in Liaison.",  # codespell:ignore
+        ),
+    }
+    for address, (subject, line) in expected.items():
+        (message,) = received[address]
+        assert message["Subject"] == subject
+        text = message.get_content()
+        assert line in text
+        assert "You have" not in text
+        assert "secure message" not in text

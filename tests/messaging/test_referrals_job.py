@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from accounts.models import Role
 from core.mail_outbox import send_due
-from directory.models import Contact
+from directory.models import Contact, Language
 from messaging.jobs import JOBS
 from messaging.models import Referral
 from messaging.referral_reminders import remind_and_escalate
@@ -174,3 +174,23 @@ def test_a_refused_smtp_server_keeps_the_steps_emails_queued_until_it_answers(
 
 def test_the_job_is_registered():
     assert "messaging-referral-service-levels" in {job.name for job in JOBS}
+
+
+def test_a_contact_point_without_a_language_is_reminded_in_the_organisations(
+    network, smtp, app, db_session
+):
+    settings, inbox = smtp
+    network.colleague.user.locale = None
+    network.b.languages = [Language(code="es", position=0), Language(code="de", position=1)]
+    db_session.commit()
+    referral_id = network.send("high")
+    sent_at = db_session.get(Referral, referral_id).sent_at
+    database = app.extensions["liaison.db"]
+    assert remind_and_escalate(settings, database, sent_at + timedelta(hours=4.1)) == 2
+    send_due(settings, database)
+    inbox.wait_for(2)
+    german = next(
+        (subject, body) for to, subject, body in mails(inbox) if to == network.colleague.user.email
+    )
+    assert "Eine Verweisung an Ihre Organisation" in german[1]
+    assert "has not been acknowledged" not in german[1]

@@ -4,6 +4,7 @@ import {
   b64, blobSize, decryptAttachment, openMessage, parseEnvelope, publicOf, seal, streamReader,
 } from "../crypto/index.mjs";
 import { api } from "./api.mjs";
+import { formatDateTime, formatSize } from "./format.mjs";
 import { loadDefinition, referralFormProblems } from "./referral.mjs";
 import { renderForm, renderProblems } from "./referral-form.mjs";
 
@@ -21,7 +22,7 @@ function el(tag, props = {}, ...children) {
 }
 
 const tlpClass = (tlp) => `tlp tlp-${tlp.toLowerCase().replace(/[:+]/g, "-")}`;
-const when = (time) => new Date(time).toLocaleString(document.documentElement.lang || undefined);
+const when = (time) => formatDateTime(time);
 
 export class Mailbox {
   constructor(state, ui, navigate) {
@@ -258,7 +259,7 @@ export class Mailbox {
   attachment(manifest) {
     const T = this.ui.T;
     const item = el("li", { class: "attachment" });
-    item.append(el("span", { class: "name", text: `${manifest.name} (${manifest.size} B)` }));
+    item.append(el("span", { class: "name", text: `${manifest.name} (${formatSize(manifest.size)})` }));
     const button = el("button", { type: "button", text: T.download });
     const progress = el("progress", { max: String(manifest.size || 1), value: "0", hidden: "" });
     const result = el("span", { class: "attachment-status", role: "status" });

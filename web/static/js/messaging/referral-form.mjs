@@ -1,6 +1,7 @@
 // The referral form in the page: fields built from the shared definition (fieldsets, labels and
 // hints in the interface language), read back as the form object, problems shown next to the
 // fields they concern, and a received form rendered readably. The rules live in referral.mjs.
+import { formatDate } from "./format.mjs";
 import { LANGUAGES, labelOf, parseLanguages, problemMessage, todayBound } from "./referral.mjs";
 
 function el(tag, props = {}, ...children) {
@@ -193,6 +194,7 @@ export function renderForm(definition, form, T) {
     if (spec.type === "choice" || spec.type === "boolean") shown = labelOf(definition, spec.name, value, language);
     else if (spec.type === "multi") shown = value.map((item) => labelOf(definition, spec.name, item, language)).join(", ");
     else if (spec.type === "languages") shown = languageNames(value, language);
+    else if (spec.type === "date") shown = formatDate(value);
     else shown = value;
     list.append(el("dt", { text: labelOf(definition, spec.name, undefined, language) }),
       el("dd", { class: `ref-value ref-value-${spec.name}`, "data-field": spec.name, text: shown || "—" }));
