@@ -41,8 +41,9 @@ def test_the_client_writes_dates_and_sizes_in_the_pages_language(live_server, br
     browser.get(live_server.url + "/")
     Select(browser.find_element(By.ID, "language-select")).select_by_value(locale)
     browser.find_element(By.CSS_SELECTOR, "form.language button[type=submit]").click()
-    WebDriverWait(browser, 10).until(
-        lambda driver: driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == locale
+    # Read through a script: an element found before the language form's reload goes stale.
+    WebDriverWait(browser, 20).until(
+        lambda driver: driver.execute_script("return document.documentElement.lang") == locale
     )
     shown = browser.execute_async_script(FORMAT)
     assert "error" not in shown, shown

@@ -284,7 +284,7 @@ def test_browser_and_python_client_exchange_messages_with_attachments(
     browser.find_element(By.ID, "compose-send").click()
     _until(browser, lambda: "Tot maandag." in browser.find_element(By.ID, "thread-messages").text)
     answer = next(m for m in api.messages().messages if m.kind == "message" and m.id != copy.id)
-    assert answer["thread"] == copy.thread
+    assert answer.thread == copy.thread
     third = open_message(api.message(answer.id).envelope, bram_identity, anna_key)
     assert third.body["prev"] == b64(reply.hh)
     assert third.body["tlp"] == "TLP:RED"

@@ -53,7 +53,7 @@ def test_without_an_organisation_new_referral_is_not_offered_and_says_why(
     assert browser.find_elements(By.CSS_SELECTOR, "a[data-nav=compose]")  # messages: yes
     assert not browser.find_elements(By.ID, "new-referral")
     browser.get(f"{live_server.url}/messages/compose?kind=referral")  # e.g. an old bookmark
-    _unlock(browser)
+    # The keys stay unlocked across pages of the session: no second passphrase.
     _until(browser, lambda: "vous n'appartenez à aucune" in _problem(browser))
     assert "Écrivez plutôt un message" in _problem(browser)
     assert not _visible(browser, "compose-form")
