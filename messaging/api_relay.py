@@ -83,13 +83,13 @@ def _bearer_post(secret: str) -> tuple[str, Submission, Lookup | None]:
     token = found.token
     if token is None:  # no such token, or its holder is not among this envelope's people
         sender_id = _token_holder(secret)
-        limit("send", sender_id)
+        limit("send", sender_id, in_transaction=True)
         return sender_id, submission, None
     now = utcnow()
     if not token_usable(token.expires_at, token.revoked_at, now):
         raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
     g.signed_in = True
-    limit("send", token.user_id)
+    limit("send", token.user_id, in_transaction=True)
     if touch_token(db, token.id, token.last_used_at, now):
         return token.user_id, submission, None  # committed meanwhile: accepting looks again
     return token.user_id, submission, found
@@ -102,8 +102,14 @@ def post_message() -> ResponseReturnValue:
     found = None
     if secret is None:  # signed in with the session cookie (the browser)
         sender_id = caller().id
-        limit("send")
-        submission = parse_submission(json_body(MESSAGE_BODY_LIMIT))
+        try:
+            submission = parse_submission(json_body(MESSAGE_BODY_LIMIT))
+        except RelayError:
+            limit("send", sender_id)  # counted (and 429 first) on a transaction of its own
+            raise
+        # Counted in the relay's own transaction, committed with the envelope (the body was read
+        # first, so no transaction stays open while it arrives).
+        limit("send", sender_id, in_transaction=True)
     else:
         sender_id, submission, found = _bearer_post(secret)
     db = db_session()
