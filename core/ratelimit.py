@@ -8,17 +8,20 @@ clock (UTC, aligned on whole minutes): at most ``per_minute`` events per key in 
 twice the limit within 60 seconds; in exchange one statement answers, and ``Retry-After`` is exact
 (the seconds until the window ends). Refused attempts count too, so hammering does not help.
 
-The relay's busiest route does its upsert in the request's own transaction (committed with the
-envelope: no extra round trip or commit); when that transaction does not commit (a refusal, an
-error, a rollback and retry) the hit is recorded on its own connection at the end of the request,
-so every attempt is counted once. Other routes count on a short transaction of their own.
+The relay's busiest route does its upsert in the request's own transaction, last, just before
+the commit that stores the envelope (no extra round trip or commit, and no lock held while the
+envelope is checked); when that transaction does not commit (past the limit, an error, a rollback
+and retry) the hit is recorded on its own connection at the end of the request, so every attempt
+is counted once. Other routes count in a short transaction of their own.
 
 Rows older than the previous window are deleted by each process once per minute, before its
 first hit of a new window.
 
 When the database cannot be reached, the limiter lets the error through and the outage handling
-answers 503 (the request needs the database anyway). Any other database error of the counter
-(a lock timeout, say) fails open: the request goes on uncounted and a warning is logged.
+answers 503 (the request needs the database anyway). Any other database error of a counter in a
+transaction of its own (a lock timeout, say) fails open: the request goes on uncounted and a
+warning is logged. In the relay's transaction an error is the transaction's (the relay retries
+once on an operational error, as for its own statements).
 
 Anonymous ``/search`` (page and API) and ``/hsds/`` are limited per client address (an IPv6
 address by its /64 network, what one subscriber line usually gets); signed-in people per person.
@@ -38,7 +41,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_app_context, jsonify, render_template, request
 from flask_login import current_user
-from sqlalchemy import BigInteger, Integer, String, delete, event
+from sqlalchemy import BigInteger, Integer, String, bindparam, delete, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -117,10 +120,10 @@ class RateLimiter:
         try:
             count = self._count(key, window, session)
         except DBAPIError as error:
-            if session is not None:
-                session.rollback()
-            if _is_outage(error):
-                raise  # the outage handling answers 503
+            # In the caller's transaction the error is the caller's (its transaction is lost:
+            # the relay retries once, the outage handling answers 503).
+            if session is not None or _is_outage(error):
+                raise  # an unreachable database: the outage handling answers 503
             log.warning(
                 "rate limit %s not counted (allowed): %s", self.scope, str(error).splitlines()[0]
             )
@@ -135,7 +138,10 @@ class RateLimiter:
         if self.database is None:
             return
         with self.database.engine.begin() as connection:
-            connection.execute(self._upsert(connection.dialect.name, key, window))
+            connection.execute(_upsert(connection.dialect.name), self._params(key, window))
+
+    def _params(self, key: str, window: int) -> dict[str, Any]:
+        return {"scope": self.scope, "key": key, "window": window}
 
     def _count(self, key: str, window: int, session: Session | None) -> int:
         if self.database is None:
@@ -147,36 +153,48 @@ class RateLimiter:
                 self._memory[(key, window)] = count
                 return count
         prune = window != self._pruned_window
+        params = self._params(key, window)
         if session is not None:
-            dialect = session.get_bind().dialect.name
+            # Core statements on the session's connection: the ORM adds nothing here.
+            connection = session.connection()
             if prune:
-                session.execute(self._prune(window))
-            count = int(session.execute(self._upsert(dialect, key, window)).scalar_one())
+                connection.execute(_PRUNE, params)
+            count = connection.execute(_upsert(connection.dialect.name), params).scalar_one()
             session.info.setdefault(_PENDING, []).append((self, key, window))
         else:
             with self.database.engine.begin() as connection:
                 if prune:
-                    connection.execute(self._prune(window))
-                upsert = self._upsert(connection.dialect.name, key, window)
-                count = int(connection.execute(upsert).scalar_one())
+                    connection.execute(_PRUNE, params)
+                count = connection.execute(_upsert(connection.dialect.name), params).scalar_one()
         self._pruned_window = window
-        return count
+        return int(count)
 
-    def _upsert(self, dialect: str, key: str, window: int) -> Any:
+
+_UPSERTS: dict[str, Any] = {}
+# The previous window stays: a host whose clock is a little behind still counts in it.
+_PRUNE = delete(RateCounter).where(
+    RateCounter.scope == bindparam("scope"),
+    RateCounter.window_start < bindparam("window") - WINDOW,
+)
+
+
+def _upsert(dialect: str) -> Any:
+    """The counting statement for a dialect, built once (building it costs more than running it)."""
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(RateCounter).values(
-            scope=self.scope, key=key, window_start=window, count=1
+        values = insert(RateCounter).values(
+            scope=bindparam("scope"),
+            key=bindparam("key"),
+            window_start=bindparam("window"),
+            count=1,
         )
-        return statement.on_conflict_do_update(
+        statement = values.on_conflict_do_update(
             index_elements=[RateCounter.scope, RateCounter.key, RateCounter.window_start],
             set_={"count": RateCounter.count + 1},
         ).returning(RateCounter.count)
-
-    def _prune(self, window: int) -> Any:
-        # The previous window stays: a host whose clock is a little behind still counts in it.
-        return delete(RateCounter).where(
-            RateCounter.scope == self.scope, RateCounter.window_start < window - WINDOW
-        )
+        _UPSERTS[dialect] = statement
+    return statement
 
 
 def _is_outage(error: DBAPIError) -> bool:
