@@ -39,7 +39,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, g, has_app_context, jsonify, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    g,
+    has_app_context,
+    jsonify,
+    render_template,
+    render_template_string,
+    request,
+)
 from flask_login import current_user
 from sqlalchemy import BigInteger, Integer, String, bindparam, delete, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -299,7 +308,13 @@ def _too_many(error: TooManyRequests) -> Any:
         response.mimetype = "application/problem+json"
     else:
         detail = gettext(MESSAGES.get(scope, MESSAGES["hsds"]), seconds=error.retry_after)
-        page = render_template("error.html", code=429, title="Too many attempts", detail=detail)
+        if request.headers.get("X-Liaison-Partial") == "results":
+            # Search-as-you-type puts the answer in the results area: the message, not a page.
+            page = render_template_string(
+                '<p class="error" role="alert">{{ detail }}</p>', detail=detail
+            )
+        else:
+            page = render_template("error.html", code=429, title="Too many attempts", detail=detail)
         response = current_app.make_response(page)
     response.status_code = 429
     response.headers["Retry-After"] = str(error.retry_after)

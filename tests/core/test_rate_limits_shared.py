@@ -121,6 +121,9 @@ def test_anonymous_search_is_limited_per_address_across_instances(apps):
     allowed = [_search(apps[n % 2], "203.0.113.5", paths[n % 2]) for n in range(3)]
     page = _search(apps[0], "203.0.113.5", **{"Accept-Language": "nl"})
     api = _search(apps[1], "203.0.113.5", "/api/v1/search?q=opvang")
+    partial = _search(
+        apps[1], "203.0.113.5", **{"X-Liaison-Partial": "results", "Accept-Language": "fr"}
+    )
     elsewhere = _search(apps[1], "203.0.113.6")
 
     assert [a.status_code for a in allowed] == [200, 200, 200]
@@ -133,6 +136,11 @@ def test_anonymous_search_is_limited_per_address_across_instances(apps):
     assert api.mimetype == "application/problem+json"
     assert api.get_json()["status"] == 429
     assert api.get_json()["check"] == "rate-limited"
+    # search-as-you-type gets the message for its results area, not a whole page
+    assert partial.status_code == 429
+    assert partial.get_data(as_text=True).startswith('<p class="error" role="alert">')
+    assert "Veuillez réessayer dans 50 secondes" in partial.get_data(as_text=True)
+    assert "<html" not in partial.get_data(as_text=True)
     assert elsewhere.status_code == 200
     exposition = metrics(apps[0]).exposition().decode()
     assert 'liaison_rate_limited_total{scope="search"} 1.0' in exposition
