@@ -37,6 +37,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -137,6 +138,23 @@ class RateLimiter:
                 "rate limit %s not counted (allowed): %s", self.scope, str(error).splitlines()[0]
             )
             return
+        self._judge(count, now, window, what)
+
+    def counter(self, key: str, session: Session) -> Counted | None:
+        """For counting one event of ``key`` inside the caller's own statement, in ``session``'s
+        transaction (the relay's envelope insert on PostgreSQL): its bind parameters, or None
+        when nothing is counted. Give the count that statement returned to ``counted``."""
+        if self.per_minute <= 0 or self.database is None:
+            return None
+        now = self.clock()
+        window = int(now // WINDOW) * WINDOW
+        counted = Counted(self, key[:64], window, now)
+        if window != self._pruned_window:
+            session.connection().execute(_PRUNE, counted.params)
+            self._pruned_window = window
+        return counted
+
+    def _judge(self, count: int, now: float, window: int, what: str) -> None:
         if count > self.per_minute:
             _count_refusal(self.scope)
             retry = max(1, math.ceil(window + WINDOW - now))
@@ -177,6 +195,32 @@ class RateLimiter:
                 count = connection.execute(_upsert(connection.dialect.name), params).scalar_one()
         self._pruned_window = window
         return int(count)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """One event to count inside the caller's own statement (see ``RateLimiter.counter``)."""
+
+    limiter: RateLimiter
+    key: str
+    window: int
+    now: float
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.limiter._params(self.key, self.window)
+
+    def done(self, count: int, what: str, session: Session) -> None:
+        """The statement counted ``count`` events of the minute, this one included; raises
+        past the limit (the caller's transaction is then not to be committed)."""
+        session.info.setdefault(_PENDING, []).append((self.limiter, self.key, self.window))
+        self.limiter._judge(count, self.now, self.window, what)
+
+
+def upsert_cte(name: str = "rate_count") -> Any:
+    """The counting upsert as a data-modifying CTE for PostgreSQL (binds ``scope``, ``key``,
+    ``window``), to join another statement; select its ``count``."""
+    return _upsert("postgresql").cte(name)
 
 
 _UPSERTS: dict[str, Any] = {}

@@ -11,6 +11,7 @@ import core.metrics
 from accounts.models import User
 from config import Settings
 from core.db import Database
+from core.ratelimit import Counted
 from core.web import ERROR_TITLES, db_session
 from messaging.envelopes import loads_strict
 from messaging.errors import Malformed, RelayError, TooLarge
@@ -73,6 +74,13 @@ def limit(kind: str, person_id: str | None = None, *, in_transaction: bool = Fal
     names = {"send": "messages", "lookup": "key look-ups"}
     session = db_session() if in_transaction else None
     limiters[kind].hit(person_id or caller().id, names[kind], session)
+
+
+def send_counter(person_id: str) -> Counted | None:
+    """For counting one "send" of ``person_id`` in the statement that stores the envelope (the
+    relay's post); None when sending is not limited. Finish with ``Counted.done``."""
+    limiters: dict[str, RateLimiter] = current_app.extensions[LIMITERS]
+    return limiters["send"].counter(person_id, db_session())
 
 
 def init_limiters(current: Settings, database: Database | None = None) -> dict[str, RateLimiter]:

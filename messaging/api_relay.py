@@ -19,7 +19,15 @@ from accounts.api_tokens import (
 from core.db import utcnow
 from core.metrics import count_relay
 from core.web import db_session, settings
-from messaging.api_common import Unauthenticated, blueprint, caller, int_arg, json_body, limit
+from messaging.api_common import (
+    Unauthenticated,
+    blueprint,
+    caller,
+    int_arg,
+    json_body,
+    limit,
+    send_counter,
+)
 from messaging.envelopes import format_time
 from messaging.errors import RateLimited, RelayError
 from messaging.services import inbox
@@ -47,11 +55,17 @@ blueprint.record_once(
 def _accept(
     db: Session, sender_id: str, submission: Submission, found: Lookup | None = None
 ) -> Accepted:
-    accepted = accept_envelope(db, settings(), sender_id, submission, found=found)
-    # The rate limit is counted last, in the envelope's own transaction: one more statement,
-    # no commit of its own, and no lock held while the envelope is checked. Past the limit the
-    # envelope is rolled back (and the attempt still counted, see core.ratelimit).
-    limit("send", sender_id, in_transaction=True)
+    # The rate limit is counted last, in the envelope's own transaction: on PostgreSQL in the
+    # very statement that stores it, elsewhere (or for the same envelope again) in one more
+    # statement; no commit of its own, and no lock held while the envelope is checked. Past the
+    # limit the envelope is rolled back (and the attempt still counted, see core.ratelimit).
+    counter = send_counter(sender_id)
+    params = counter.params if counter is not None else None
+    accepted = accept_envelope(db, settings(), sender_id, submission, found=found, counter=params)
+    if counter is not None and accepted.counted is not None:
+        counter.done(accepted.counted, "messages", db)
+    elif counter is not None:
+        limit("send", sender_id, in_transaction=True)
     db.commit()
     return accepted
 
