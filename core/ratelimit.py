@@ -8,8 +8,9 @@ clock (UTC, aligned on whole minutes): at most ``per_minute`` events per key in 
 twice the limit within 60 seconds; in exchange one statement answers, and ``Retry-After`` is exact
 (the seconds until the window ends). Refused attempts count too, so hammering does not help.
 
-The relay's busiest route does its upsert in the request's own transaction, last, just before
-the commit that stores the envelope (no extra round trip or commit, and no lock held while the
+The relay's busiest route counts in the request's own transaction, once the envelope is checked:
+on PostgreSQL within the very statement that stores it (``RateLimiter.counter``, ``upsert_cte``),
+elsewhere as the last statement before the commit (no extra commit, no lock held while the
 envelope is checked); when that transaction does not commit (past the limit, an error, a rollback
 and retry) the hit is recorded on its own connection at the end of the request, so every attempt
 is counted once. Other routes count in a short transaction of their own.
