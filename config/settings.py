@@ -75,6 +75,9 @@ class Settings:
     message_max_days: int = 30
     messages_per_minute: int = 60
     key_lookups_per_minute: int = 300
+    searches_per_minute: int = 120  # anonymous: per client address; signed in: per person
+    hsds_requests_per_minute: int = 120  # the same, for the HSDS API
+    trusted_proxies: int = 0  # X-Forwarded-For hops to believe (1 behind the deploy kit's nginx)
     api_token_hours: int = 168
     attestation_root_public_key: str = ""  # b64 Ed25519 key of the secretariat (browser client)
     referral_ack_high_hours: int = 4  # a high-urgency referral is acknowledged within this
@@ -222,6 +225,8 @@ def _check_choices(settings: Settings) -> None:
         raise ConfigError("LIAISON_SEARCH_BACKEND must be embedded or meilisearch")
     if settings.log_format not in {"text", "json"}:
         raise ConfigError("LIAISON_LOG_FORMAT must be text or json")
+    if settings.trusted_proxies < 0:
+        raise ConfigError("LIAISON_TRUSTED_PROXIES must be 0 or more (proxy hops to believe)")
 
 
 def _check_referral_levels(settings: Settings) -> None:

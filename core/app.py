@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from messaging.http import init_messaging
 
     init_messaging(app, settings, database)
+    from core.ratelimit import init_rate_limits
+
+    init_rate_limits(app, settings, database)
     _init_operations(app, settings, database)
 
     from messaging.health_http import health

@@ -111,6 +111,12 @@ class Metrics:
             ["check"],
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "liaison_rate_limited",
+            "Requests refused by a rate limit, by scope (send, lookup, search, hsds)",
+            ["scope"],
+            registry=self.registry,
+        )
         self.database_gauges = DatabaseGauges(database)
 
     def add_gauge(
@@ -152,6 +158,13 @@ def count_relay(check: str | None) -> None:
         found.relay_accepted.inc()
     else:
         found.relay_refused.labels(check=check).inc()
+
+
+def count_rate_limited(scope: str) -> None:
+    """Count one request refused by the rate limit of ``scope``."""
+    found: Metrics | None = current_app.extensions.get(_KEY)
+    if found is not None:
+        found.rate_limited.labels(scope=scope).inc()
 
 
 def job_runs(session: Session) -> dict[tuple[str, ...], float]:

@@ -11,6 +11,7 @@ MODEL_MODULES = (
     "core.outbox",
     "core.jobs",
     "core.mail_outbox",
+    "core.ratelimit",
     "accounts.models",
     "directory.models",
     "messaging.models",

@@ -10,7 +10,9 @@ from flask_login import current_user
 import core.metrics
 from accounts.models import User
 from config import Settings
-from core.web import ERROR_TITLES
+from core.db import Database
+from core.ratelimit import Counted
+from core.web import ERROR_TITLES, db_session
 from messaging.envelopes import loads_strict
 from messaging.errors import Malformed, RelayError, TooLarge
 from messaging.ratelimit import RateLimiter
@@ -64,19 +66,28 @@ def json_body(limit: int) -> Any:
     return loads_strict(raw_body(limit), "the request body")
 
 
-def limit(kind: str, person_id: str | None = None) -> None:
+def limit(kind: str, person_id: str | None = None, *, in_transaction: bool = False) -> None:
     """Count one ``kind`` event ("send" or "lookup") for the caller (or ``person_id``, whom the
-    view authenticated itself); 429 past the limit."""
+    view authenticated itself); 429 past the limit. ``in_transaction``: count it in the
+    request's database session, which the view commits (the relay's post: no extra commit)."""
     limiters: dict[str, RateLimiter] = current_app.extensions[LIMITERS]
     names = {"send": "messages", "lookup": "key look-ups"}
-    limiters[kind].hit(person_id or caller().id, names[kind])
+    session = db_session() if in_transaction else None
+    limiters[kind].hit(person_id or caller().id, names[kind], session)
 
 
-def init_limiters(current: Settings) -> dict[str, RateLimiter]:
-    """Fresh limiters from the settings (one set per app)."""
+def send_counter(person_id: str) -> Counted | None:
+    """For counting one "send" of ``person_id`` in the statement that stores the envelope (the
+    relay's post); None when sending is not limited. Finish with ``Counted.done``."""
+    limiters: dict[str, RateLimiter] = current_app.extensions[LIMITERS]
+    return limiters["send"].counter(person_id, db_session())
+
+
+def init_limiters(current: Settings, database: Database | None = None) -> dict[str, RateLimiter]:
+    """Fresh limiters from the settings (one set per app), counting in ``database``."""
     return {
-        "send": RateLimiter(current.messages_per_minute),
-        "lookup": RateLimiter(current.key_lookups_per_minute),
+        "send": RateLimiter(current.messages_per_minute, "send", database),
+        "lookup": RateLimiter(current.key_lookups_per_minute, "lookup", database),
     }
 
 

@@ -21,9 +21,17 @@ from accounts.models import User
 from core.db import utcnow
 from core.metrics import count_relay
 from core.web import db_session, settings
-from messaging.api_common import Unauthenticated, blueprint, caller, int_arg, json_body, limit
+from messaging.api_common import (
+    Unauthenticated,
+    blueprint,
+    caller,
+    int_arg,
+    json_body,
+    limit,
+    send_counter,
+)
 from messaging.envelopes import format_time
-from messaging.errors import RelayError
+from messaging.errors import RateLimited, RelayError
 from messaging.services import inbox
 from messaging.services.referrals import may_see_organisation
 from messaging.services.relay import (
@@ -50,7 +58,17 @@ blueprint.record_once(
 def _accept(
     db: Session, sender_id: str, submission: Submission, found: Lookup | None = None
 ) -> Accepted:
-    accepted = accept_envelope(db, settings(), sender_id, submission, found=found)
+    # The rate limit is counted last, in the envelope's own transaction: on PostgreSQL in the
+    # very statement that stores it, elsewhere (or for the same envelope again) in one more
+    # statement; no commit of its own, and no lock held while the envelope is checked. Past the
+    # limit the envelope is rolled back (and the attempt still counted, see core.ratelimit).
+    counter = send_counter(sender_id)
+    params = counter.params if counter is not None else None
+    accepted = accept_envelope(db, settings(), sender_id, submission, found=found, counter=params)
+    if counter is not None and accepted.counted is not None:
+        counter.done(accepted.counted, "messages", db)
+    elif counter is not None:
+        limit("send", sender_id, in_transaction=True)
     db.commit()
     return accepted
 
@@ -69,7 +87,8 @@ def _bearer_post(secret: str) -> tuple[str, Submission, Lookup | None]:
 
     The token is checked in the envelope's own look-up when its holder is one of the envelope's
     people (always, for an honest client); otherwise on its own. Refusals come in the same order
-    as on the cookie path: 401, then 429, then what is wrong with the body or the envelope.
+    as on the cookie path: 401, then 429, then what is wrong with the body or the envelope (the
+    rate limit is counted when the envelope is accepted, or before any refusal of it).
     """
     if session.get("_user_id"):
         # A bearer request skips the CSRF check, so it must not ride on a session cookie.
@@ -85,14 +104,11 @@ def _bearer_post(secret: str) -> tuple[str, Submission, Lookup | None]:
     found = look_up(db, submission.envelope, token_hash(secret))
     token = found.token
     if token is None:  # no such token, or its holder is not among this envelope's people
-        sender_id = _token_holder(secret)
-        limit("send", sender_id)
-        return sender_id, submission, None
+        return _token_holder(secret), submission, None
     now = utcnow()
     if not token_usable(token.expires_at, token.revoked_at, now):
         raise Unauthenticated("sign in, or send Authorization: Bearer <token>")
     g.signed_in = True
-    limit("send", token.user_id)
     if touch_token(db, token.id, token.last_used_at, now):
         return token.user_id, submission, None  # committed meanwhile: accepting looks again
     return token.user_id, submission, found
@@ -105,18 +121,27 @@ def post_message() -> ResponseReturnValue:
     found = None
     if secret is None:  # signed in with the session cookie (the browser)
         sender_id = caller().id
-        limit("send")
-        submission = parse_submission(json_body(MESSAGE_BODY_LIMIT))
+        try:
+            submission = parse_submission(json_body(MESSAGE_BODY_LIMIT))
+        except RelayError:
+            limit("send", sender_id)  # counted, and 429 rather than 400 past the limit
+            raise
     else:
         sender_id, submission, found = _bearer_post(secret)
     db = db_session()
     try:
-        accepted = _accept(db, sender_id, submission, found)
-    except (IntegrityError, OperationalError):
-        # A concurrent post of the same id (or a blob purged meanwhile): check once more, now
-        # that the other transaction is visible.
-        db.rollback()
-        accepted = _accept(db, sender_id, submission)
+        try:
+            accepted = _accept(db, sender_id, submission, found)
+        except (IntegrityError, OperationalError):
+            # A concurrent post of the same id (or a blob purged meanwhile): check once more,
+            # now that the other transaction is visible.
+            db.rollback()
+            accepted = _accept(db, sender_id, submission)
+    except RateLimited:
+        raise
+    except RelayError:
+        limit("send", sender_id)  # a refused envelope counts too, and 429 comes first
+        raise
     count_relay(None)
     body = {
         "id": accepted.id,

@@ -21,7 +21,7 @@ def init_messaging(app: Flask, settings: Settings, database: Database) -> None:
     from messaging.api_common import LIMITERS, blueprint, init_limiters
     from messaging.api_docs import PATHS, SCHEMAS
 
-    app.extensions[LIMITERS] = init_limiters(settings)
+    app.extensions[LIMITERS] = init_limiters(settings, database)
     app.register_blueprint(blueprint)
     from messaging.about import about
 

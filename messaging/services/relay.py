@@ -315,6 +315,7 @@ class Accepted:
     received_at: datetime
     expires_at: datetime
     created: bool
+    counted: int | None = None  # the rate-limit count the store returned (see ``counter``)
 
 
 def accept_envelope(
@@ -325,11 +326,13 @@ def accept_envelope(
     *,
     found: Lookup | None = None,
     now: datetime | None = None,
+    counter: dict[str, Any] | None = None,
 ) -> Accepted:
     """Run every check and store the envelope of ``sender_id`` (the authenticated person);
     says whether it is new, when it was received and when it expires. ``found`` is this
     envelope's ``look_up`` if the caller already ran it (to check a bearer token in the same
-    statement).
+    statement). ``counter``: a rate limiter's bind parameters, counted in the statement that
+    stores the envelope where the database allows (then ``Accepted.counted`` is the count).
 
     The same id with identical bytes again is an idempotent success (``False``); with other
     bytes it is a conflict.
@@ -390,5 +393,7 @@ def accept_envelope(
     }
     copies = [Copy(wrap.to, wrap.key_id, wrap.to == sender_id) for wrap in parsed.wraps]
     receipt = header["kind"] == "receipt"
-    store(session.connection(), row, copies, blob_ids, now=now, receipt=receipt)
-    return Accepted(parsed.id, now, expires_at, created=True)
+    counted = store(
+        session.connection(), row, copies, blob_ids, now=now, receipt=receipt, counter=counter
+    )
+    return Accepted(parsed.id, now, expires_at, created=True, counted=counted)

@@ -2,8 +2,9 @@
 
 Plain Core inserts (no identity-map bookkeeping: the caller only reads values it already has).
 On PostgreSQL the envelope and its copies go in one statement (a data-modifying CTE, whose
-foreign-key checks run at the end of the statement); elsewhere (SQLite, in-process, where a
-round trip is cheap) the envelope, then the copies in one executemany.
+foreign-key checks run at the end of the statement), with the sender's rate-limit counter;
+elsewhere (SQLite, in-process, where a round trip is cheap) the envelope, then the copies in one
+executemany.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from core.db import UTCDateTime
+from core.ratelimit import upsert_cte
 from messaging.models import Delivery, Envelope, EnvelopeBlob
 
 _ENVELOPES = cast(Table, Envelope.__table__)
@@ -94,6 +96,15 @@ def _envelope_with_copies() -> Insert:
     return insert(_DELIVERIES).from_select(columns, rows).add_cte(new)
 
 
+@cache
+def _envelope_with_copies_counted() -> Insert:
+    """Built once (PostgreSQL): the same, also counting the sender's rate limit (the counter's
+    upsert joins as one more data-modifying CTE; every copy row returns the new count)."""
+    counter = upsert_cte()
+    count = select(counter.c.count).scalar_subquery()
+    return _envelope_with_copies().add_cte(counter).returning(count)
+
+
 def store(
     connection: Connection,
     envelope: dict[str, Any],
@@ -102,8 +113,13 @@ def store(
     *,
     now: datetime,
     receipt: bool,
-) -> None:
-    """Insert the envelope row (``ENVELOPE_COLUMNS``), its copies and the blobs it names."""
+    counter: dict[str, Any] | None = None,
+) -> int | None:
+    """Insert the envelope row (``ENVELOPE_COLUMNS``), its copies and the blobs it names.
+
+    On PostgreSQL with ``counter`` (a rate limiter's bind parameters) the same statement counts
+    one event and this returns the new count; otherwise None (nothing counted)."""
+    counted = None
     if connection.dialect.name == "postgresql":
         params = {f"e_{name}": value for name, value in envelope.items()}
         params.update(
@@ -113,7 +129,11 @@ def store(
             now=now,
             receipt=receipt,
         )
-        connection.execute(_envelope_with_copies(), params)
+        if counter is None:
+            connection.execute(_envelope_with_copies(), params)
+        else:
+            result = connection.execute(_envelope_with_copies_counted(), {**params, **counter})
+            counted = int(result.scalars().first() or 0)
     else:
         connection.execute(_INSERT_ENVELOPE, envelope)
         rows = [
@@ -135,3 +155,4 @@ def store(
         connection.execute(
             _INSERT_BLOBS, [{"envelope_id": envelope["id"], "blob_id": b} for b in blob_ids]
         )
+    return counted

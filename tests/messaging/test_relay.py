@@ -287,6 +287,7 @@ def test_relay_requires_a_signed_in_caller(client, trio):
 def test_relay_rate_limits_sending(app, trio):
     anna, bram, _ = trio
     app.extensions["liaison.messaging.limiters"]["send"].per_minute = 2
+    app.extensions["liaison.messaging.limiters"]["send"].clock = lambda: 1_800_000_010.0
 
     statuses = [
         anna.post("/api/v1/messages", json=sealed(anna, bram)).status_code for _ in range(3)

@@ -123,6 +123,7 @@ def test_a_token_holder_posing_as_the_named_sender_is_refused(
 def test_a_bearer_post_counts_against_the_senders_rate_limit(app, trio, token_of):
     anna, bram, _ = trio
     app.extensions["liaison.messaging.limiters"]["send"].per_minute = 2
+    app.extensions["liaison.messaging.limiters"]["send"].clock = lambda: 1_800_000_010.0
     token = token_of(anna)
 
     statuses = [post(app, token, sealed(anna, bram)).status_code for _ in range(3)]
