@@ -328,14 +328,19 @@ def _limit_public() -> None:
 
 
 MESSAGES = {
-    "search": "You have searched too often in a short time. "
-    "Please try again in %(seconds)s seconds.",
-    "hsds": "Too many requests in a short time. Please try again in %(seconds)s seconds.",
+    "search": (
+        "You have searched too often in a short time. Please try again in %(seconds)s second.",
+        "You have searched too often in a short time. Please try again in %(seconds)s seconds.",
+    ),
+    "hsds": (
+        "Too many requests in a short time. Please try again in %(seconds)s second.",
+        "Too many requests in a short time. Please try again in %(seconds)s seconds.",
+    ),
 }
 
 
 def _too_many(error: TooManyRequests) -> Any:
-    from core.i18n import gettext
+    from core.i18n import ngettext
     from core.web import wants_json
 
     scope = g.get("rate_scope", "hsds")
@@ -352,7 +357,9 @@ def _too_many(error: TooManyRequests) -> Any:
         )
         response.mimetype = "application/problem+json"
     else:
-        detail = gettext(MESSAGES.get(scope, MESSAGES["hsds"]), seconds=error.retry_after)
+        singular, plural = MESSAGES.get(scope, MESSAGES["hsds"])
+        seconds = int(error.retry_after)
+        detail = ngettext(singular, plural, seconds, seconds=seconds)
         if request.headers.get("X-Liaison-Partial") == "results":
             # Search-as-you-type puts the answer in the results area: the message, not a page.
             page = render_template_string(

@@ -1,7 +1,7 @@
 """rate counters shared by every web process
 
 Revision ID: ratelimit0001
-Revises: locpriv0001
+Revises: unlockkey0001
 Create Date: 2026-12-05 18:15:00
 
 One row per (scope, key, minute): the count of events, upserted atomically on each hit so that a
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "ratelimit0001"
-down_revision: str | Sequence[str] | None = "locpriv0001"
+down_revision: str | Sequence[str] | None = "unlockkey0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
