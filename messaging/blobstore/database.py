@@ -5,8 +5,8 @@ without a shared disk, and a backup of the database holds the attachments too. A
 inserted one chunk at a time while the request stream is read, in the request's transaction (a
 refused or interrupted upload is rolled back whole; on PostgreSQL a thread inserts one chunk
 while the next is read); a download reads one chunk at a time on a
-connection of its own (on PostgreSQL a binary result streamed row by row), so neither direction
-ever holds more than a chunk or two in memory.
+connection of its own (on PostgreSQL two connections, each a binary result of every other chunk
+streamed row by row), so neither direction holds more than a few chunks in memory.
 """
 
 from __future__ import annotations
