@@ -5,20 +5,21 @@ without a shared disk, and a backup of the database holds the attachments too. A
 inserted one chunk at a time while the request stream is read, in the request's transaction (a
 refused or interrupted upload is rolled back whole; on PostgreSQL a thread inserts one chunk
 while the next is read); a download reads one chunk at a time on a
-connection of its own (on PostgreSQL a binary result streamed row by row), so neither direction
-ever holds more than a chunk or two in memory.
+connection of its own (on PostgreSQL two connections, each a binary result of every other chunk
+streamed row by row), so neither direction holds more than a few chunks in memory.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Connection, delete, exists, insert, select
+from sqlalchemy import Engine, delete, exists, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -28,7 +29,10 @@ from messaging.errors import Conflict, TooLarge
 from messaging.models import Blob, BlobChunk
 
 CHUNK = 1024 * 1024
-_SELECT_CHUNKS = "SELECT seq, data FROM blob_chunk WHERE blob_id = %s ORDER BY seq"
+STREAMS = 2  # PostgreSQL connections a download reads from at once
+_SELECT_CHUNKS = (
+    "SELECT seq, data FROM blob_chunk WHERE blob_id = %s AND seq %% %s = %s ORDER BY seq"
+)
 _INSERT_CHUNK = "INSERT INTO blob_chunk (blob_id, seq, data) VALUES (%s, %s, %b)"
 _UNIQUE_VIOLATION = "23505"
 
@@ -37,20 +41,35 @@ class BlobMissing(Exception):
     """A chunk of a recorded blob is absent (the store was tampered with)."""
 
 
-def _postgresql_chunks(connection: Connection, blob_id: str, count: int) -> Iterator[bytes]:
-    # Binary results (psycopg sends bytea as hex text otherwise: five times slower), streamed
-    # row by row (libpq's single-row mode): the server prepares the next chunk while this one
-    # is sent, and only one chunk at a time is held here. A download abandoned half-way cancels
-    # the query; the pool rolls the connection back.
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    expected = 0
-    with driver.cursor(binary=True) as cursor:
-        for seq, data in cursor.stream(_SELECT_CHUNKS, (blob_id,), binary=True):
-            if seq != expected:
+def _postgresql_chunks(engine: Engine, blob_id: str, count: int) -> Iterator[bytes]:
+    # PostgreSQL sends a result 8 KiB per system call (and reads a chunk larger than its shared
+    # buffers 8 KiB per call too): its backend, not this process, bounds a download. So the
+    # chunks are read on STREAMS connections at once, each streaming every STREAMS-th chunk
+    # (binary results — psycopg sends bytea as hex text otherwise — row by row, libpq's
+    # single-row mode), taken from them in turn: each backend prepares its next chunk while the
+    # others' are sent, and only one chunk per connection is held here. A download abandoned
+    # half-way cancels the queries; the pool rolls the connections back.
+    streams = min(STREAMS, count)
+    with ExitStack() as stack:
+        rows = []
+        for part in range(streams):
+            connection = stack.enter_context(engine.connect())
+            driver = connection.connection.driver_connection
+            assert isinstance(driver, psycopg.Connection)
+            cursor = stack.enter_context(driver.cursor(binary=True))
+            part_rows = cast(  # a generator: closing it cancels the query
+                Generator[tuple[int, bytes]],
+                cursor.stream(_SELECT_CHUNKS, (blob_id, streams, part), binary=True),
+            )
+            stack.callback(part_rows.close)  # before its cursor and connection are let go
+            rows.append(part_rows)
+        expected = 0
+        while expected < count:
+            row = next(rows[expected % streams], None)
+            if row is None or row[0] != expected:
                 break
             expected += 1
-            yield bytes(data)
+            yield bytes(row[1])
     if expected != count:
         raise BlobMissing(f"chunk {expected} of blob {blob_id} is missing")
 
@@ -156,10 +175,10 @@ class DatabaseStore:
     def chunks(self, blob: Blob) -> Iterator[bytes]:
         """The blob's chunks in order, each fetched when the previous one has been sent."""
         count = max(1, -(-blob.size // CHUNK))
+        if self.database.engine.dialect.name == "postgresql":
+            yield from _postgresql_chunks(self.database.engine, blob.id, count)
+            return
         with self.database.engine.connect() as connection:
-            if connection.dialect.name == "postgresql":
-                yield from _postgresql_chunks(connection, blob.id, count)
-                return
             query = select(BlobChunk.data).where(BlobChunk.blob_id == blob.id)
             for seq in range(count):
                 data = connection.scalar(query.where(BlobChunk.seq == seq))
