@@ -1,0 +1,100 @@
+"""schemathesis, with all its default checks, over every operation of ``/api/v1/openapi.json``.
+
+Anonymous and with a bearer token. The document is generated from the models the views use, so
+a failure here is a view answering something its operation does not describe (a status, a
+content type, a header, a body) or a server error. The few checks left out for an operation,
+and why, are listed in ``EXCLUDED`` and in docs/relay-api.md.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi import checks as openapi_checks
+
+from accounts.api_tokens import issue_token
+from accounts.models import Role
+from config import load_settings
+from core.api_schema import api_operations
+from core.app import close_app, create_app
+from core.openapi import openapi_document
+
+
+def _labels() -> list[str]:
+    """The operations of a freshly built app (no database is touched to list them)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'routes.db'}"
+        app = create_app(
+            load_settings(environ={}, env="test", data_dir=Path(tmp), database_url=url)
+        )
+        try:
+            paths = openapi_document(app)["paths"]
+        finally:
+            close_app(app)
+    return sorted(f"{method.upper()} {path}" for path, item in paths.items() for method in item)
+
+
+OPERATIONS = _labels()
+
+# check name → operations it cannot hold for, with the reason (also in docs/relay-api.md).
+SIGNED = "a body that fits the schema still needs a valid Ed25519 signature over it"
+EXCLUDED: dict[str, dict[str, str]] = {
+    "positive_data_acceptance": {
+        "POST /messages": SIGNED,
+        "POST /keys": SIGNED,
+        "POST /keys/{key_id}/revoke": SIGNED,
+        "PUT /keys/backup": "the bundle must name the caller's own user id",
+        "GET /messages": "`cursor` is opaque: only a value the server gave out is accepted",
+        "GET /search": "parameters depend on each other (lat with lon; near a known town)",
+    },
+}
+
+
+@pytest.fixture
+def token(app, db_session, make_user):
+    user = make_user(Role.CONTACT_POINT)
+    secret, _row = issue_token(db_session, user, app.extensions["liaison.settings"], "schemathesis")
+    db_session.commit()
+    return secret
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+@pytest.mark.parametrize("caller", ["anonymous", "bearer"])
+def test_the_openapi_document_holds_under_schemathesis(app, client, token, label, caller):
+    document = client.get("/api/v1/openapi.json").get_json()
+    excluded = [
+        getattr(openapi_checks, name)
+        for name, operations in EXCLUDED.items()
+        if label in operations
+    ]
+    # The token as schemathesis's own bearer auth, so that its auth checks know it is real.
+    auth = {"openapi": {"bearer": {"bearer": token}}} if caller == "bearer" else {}
+    config = SchemathesisConfig.from_dict({"auth": auth})
+    schema = schemathesis.openapi.from_dict(document, config=config)
+    schema.app = app
+    operation = next(
+        result.ok() for result in schema.get_all_operations() if result.ok().label == label
+    )
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    def examples(case: Any) -> None:
+        statuses.append(case.call_and_validate(excluded_checks=excluded).status_code)
+
+    statuses: list[int] = []
+    examples()
+    if caller == "bearer" and label != "POST /auth/token":
+        assert set(statuses) - {401}, "the bearer token was never accepted"
+
+
+def test_every_api_route_is_described(app):
+    undescribed = [
+        f"{method} {rule}" for rule, method, operation in api_operations(app) if operation is None
+    ]
+    assert undescribed == []
