@@ -224,12 +224,8 @@ class Submission(BaseModel):
     referral: ReferralPart | None = None
 
 
-POST_MESSAGE_SCHEMA: dict[str, Any] = {
-    "oneOf": [
-        {"$ref": "#/components/schemas/Envelope"},
-        {"$ref": "#/components/schemas/Submission"},
-    ]
-}
+class MessagePost(RootModel[Envelope | Submission]):
+    """A bare envelope, or an envelope with its blobs and referral part."""
 
 
 class Posted(Out):

@@ -103,7 +103,7 @@ def _bearer_post(secret: str) -> tuple[str, Submission, Lookup | None]:
     description="An envelope of kind referral must come with the referral object. The relay "
     "checks the envelope byte for byte (recipients, wraps, keys, signature, expiry); the same id "
     "with the same bytes again is a success (200).",
-    body=Body(schema=m.POST_MESSAGE_SCHEMA, description="An envelope, or a submission"),
+    body=Body(m.MessagePost, description="An envelope, or a submission"),
     replies={
         201: Reply("stored", m.Posted),
         200: Reply("the same id with the same bytes was already stored", m.Posted),
