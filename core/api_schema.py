@@ -264,7 +264,28 @@ def _responses(
                 }
             }
         responses[str(status)] = entry
+    responses.setdefault("503", OUTAGE)
     return responses
+
+
+# core.outage: while the database is unreachable every route answers this (nothing was stored).
+OUTAGE: dict[str, Any] = {
+    "description": "The database cannot be reached: send the same request again after "
+    "`Retry-After` seconds (nothing was stored)",
+    "headers": {
+        "Retry-After": {"required": True, "schema": {"type": "string", "pattern": "^[0-9]+$"}}
+    },
+    "content": {
+        "application/problem+json": {
+            "schema": {
+                "allOf": [
+                    {"$ref": REF.format(model="ErrorBody")},
+                    {"properties": {"check": {"const": "database-unavailable"}}},
+                ]
+            }
+        }
+    },
+}
 
 
 def _openapi_path(rule: str) -> tuple[str, list[str]]:

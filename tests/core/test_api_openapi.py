@@ -8,6 +8,8 @@ and why, are listed in ``EXCLUDED`` and in docs/relay-api.md.
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 from accounts.api_tokens import issue_token
 from accounts.models import Role
 from config import load_settings
-from core.api_schema import api_operations
+from core.api_schema import SIGNED_IN, api_operations
 from core.app import close_app, create_app
 from core.openapi import openapi_document
 
@@ -98,3 +100,49 @@ def test_every_api_route_is_described(app):
         f"{method} {rule}" for rule, method, operation in api_operations(app) if operation is None
     ]
     assert undescribed == []
+
+
+def test_every_operation_describes_its_body_its_answer_and_its_errors(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    text = json.dumps(document)
+    dangling = {ref for ref in re.findall(r"#/components/schemas/([A-Za-z0-9_]+)", text)} - set(
+        schemas
+    )
+    assert dangling == set()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            label = f"{method.upper()} {path}"
+            statuses = set(operation["responses"])
+            success = [s for s in statuses if s.startswith("2")]
+            assert success, label
+            for status in success:
+                if status != "204":
+                    assert operation["responses"][status]["content"], label
+            if operation["security"] == SIGNED_IN:
+                assert "401" in statuses, label
+                check = operation["responses"]["401"]["content"]["application/json"]["schema"]
+                assert "not-signed-in" in check["properties"]["check"]["enum"], label
+            for status in statuses - {"503"}:
+                if status.startswith("4"):
+                    body = operation["responses"][status]["content"]["application/json"]
+                    assert set(body["schema"]["required"]) == {"error", "status"}, label
+    posts = document["paths"]["/messages"]["post"]
+    assert posts["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/MessagePost"
+    }
+    assert {"201", "200", "400", "401", "403", "409", "413", "422", "429"} <= set(
+        posts["responses"]
+    )
+    assert (
+        "bad-signature"
+        in (
+            posts["responses"]["422"]["content"]["application/json"]["schema"]["properties"][
+                "check"
+            ]["enum"]
+        )
+    )
+    for label in ("/auth/token", "/keys", "/keys/backup"):
+        item = document["paths"][label]
+        operation = item.get("post") or item["put"]
+        assert "requestBody" in operation, label
