@@ -37,6 +37,7 @@ B64_24 = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{32}$", description="24 by
 B64_48 = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{64}$", description="48 bytes")]
 B64_16 = KeyId
 
+CLAMPED = f"At most this many (at least 1; more than {MAX_PAGE} counts as {MAX_PAGE})"
 ID_PARAM = {"type": "string", "pattern": UUID_PATTERN}
 TEXT_PARAM = {"type": "string", "minLength": 1, "pattern": TEXT_PATTERN}
 KEY_ID_PARAM = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{21}[AQgw]$"}
@@ -140,8 +141,10 @@ class KeyLogHead(Out):
 
 
 class KeyLogQuery(ApiModel):
-    since: int = Field(0, ge=0, le=2**62, description="Entries with a higher seq")
-    limit: int = Field(1000, ge=1, le=1000, description="At most this many entries")
+    since: int = Field(0, ge=0, description="Entries with a higher seq")
+    limit: int = Field(
+        1000, ge=0, description="At most this many entries (at least 1, at most 1000)"
+    )
 
 
 class EmailQuery(ApiModel):
@@ -274,7 +277,7 @@ class MessagesQuery(ApiModel):
     cursor: str | None = Field(
         None, pattern=TEXT_PATTERN, description="`next` of the previous page (opaque)"
     )
-    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    limit: int = Field(50, ge=0, description=CLAMPED)
     unacknowledged: bool = Field(False, description="Only copies not yet acknowledged")
 
 
@@ -296,7 +299,7 @@ class Threads(Out):
 
 
 class ThreadsQuery(ApiModel):
-    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    limit: int = Field(50, ge=0, description=CLAMPED)
 
 
 class ThreadMessages(Out):
