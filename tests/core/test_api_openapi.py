@@ -162,3 +162,12 @@ def test_every_operation_describes_its_body_its_answer_and_its_errors(client):
         item = document["paths"][label]
         operation = item.get("post") or item["put"]
         assert "requestBody" in operation, label
+
+
+def test_a_page_size_in_other_digits_is_refused_not_a_server_error(client, token):
+    answer = client.get(
+        "/api/v1/threads?limit=%C2%B2", headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert answer.status_code == 400
+    assert answer.get_json()["check"] == "malformed"
