@@ -35,6 +35,7 @@ from messaging.services.keys import (
 )
 
 KEY_BODY_LIMIT = 4096
+SEQ_MAX = 2**31 - 1  # the key log's seq column (past it: nothing after, an empty page)
 
 
 @contextmanager
@@ -221,7 +222,7 @@ def organisation_recipients(organization_id: str) -> ResponseReturnValue:
 def key_log() -> ResponseReturnValue:
     """Entries after ``since`` (oldest first) with the signed head after each one."""
     caller()
-    since = int_arg("since", 0)
+    since = int_arg("since", 0, 0, SEQ_MAX)
     page = keylog.entries_since(db_session(), since, int_arg("limit", keylog.PAGE, 1, keylog.PAGE))
     latest = keylog.latest_entry(db_session())
     return jsonify(

@@ -141,7 +141,7 @@ class KeyLogHead(Out):
 
 
 class KeyLogQuery(ApiModel):
-    since: int = Field(0, ge=0, description="Entries with a higher seq")
+    since: int = Field(0, ge=0, description="Entries with a higher seq (none past the last)")
     limit: int = Field(
         1000, ge=0, description="At most this many entries (at least 1, at most 1000)"
     )

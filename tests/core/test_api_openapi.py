@@ -171,3 +171,17 @@ def test_a_page_size_in_other_digits_is_refused_not_a_server_error(client, token
 
     assert answer.status_code == 400
     assert answer.get_json()["check"] == "malformed"
+
+
+def test_numbers_beyond_any_column_give_an_empty_page_not_a_server_error(client, token):
+    bearer = {"Authorization": f"Bearer {token}"}
+    huge = "9" * 5000  # past Python's int() digit limit, and any database integer
+
+    log = client.get(f"/api/v1/key-log?since={huge}&limit={huge}", headers=bearer)
+    past = client.get("/api/v1/key-log?since=1716211365726718", headers=bearer)
+    threads = client.get(f"/api/v1/threads?limit={huge}", headers=bearer)
+
+    assert log.status_code == 200
+    assert log.get_json()["entries"] == []
+    assert past.status_code == 200
+    assert threads.status_code == 200
