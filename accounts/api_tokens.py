@@ -178,7 +178,7 @@ class TokenRequest(BaseModel):
     email: str = Field(min_length=1, pattern=BODY_TEXT_PATTERN)
     password: str = Field(min_length=1, pattern=BODY_TEXT_PATTERN)
     code: str = Field(min_length=1, pattern=BODY_TEXT_PATTERN)
-    label: str = Field("", max_length=100, pattern=BODY_TEXT_PATTERN)
+    label: str = Field("", pattern=BODY_TEXT_PATTERN, description="Kept to 100 characters")
 
 
 class TokenUser(BaseModel):

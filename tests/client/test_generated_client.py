@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import requests
 
 from client.keystore import read_public_key
@@ -37,9 +38,40 @@ def _generate(relay_url: str, target: Path) -> None:
     assert "will not be generated" not in result.stdout + result.stderr, result.stdout
 
 
+def issued_token(client) -> str:
+    return str(client.token)
+
+
+def _answers_match_the_document(url: str, token: str, paths: list[str]) -> None:
+    """Each GET answer, with real data in it, validates against its documented schema."""
+    document = requests.get(f"{url}/api/v1/openapi.json", timeout=10).json()
+    for path in paths:
+        answer = requests.get(
+            f"{url}/api/v1{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        )
+        assert answer.status_code == 200, (path, answer.text)
+        template = _template(document, path.split("?")[0])
+        content = document["paths"][template]["get"]["responses"]["200"]["content"]
+        schema = {**content["application/json"]["schema"], "components": document["components"]}
+        jsonschema.Draft202012Validator(schema).validate(answer.json())
+
+
+def _template(document: dict, path: str) -> str:
+    parts = path.strip("/").split("/")
+    for template in document["paths"]:
+        pieces = template.strip("/").split("/")
+        if len(pieces) == len(parts) and all(
+            piece == part or piece.startswith("{")
+            for piece, part in zip(pieces, parts, strict=True)
+        ):
+            return template
+    raise AssertionError(f"no documented path for {path}")
+
+
 def test_a_generated_client_signs_in_looks_up_keys_posts_and_pages_the_inbox(
     account,  # noqa: F811
     relay,  # noqa: F811
+    organisations,  # noqa: F811
     tmp_path,
     monkeypatch,
 ):
@@ -92,6 +124,23 @@ def test_a_generated_client_signs_in_looks_up_keys_posts_and_pages_the_inbox(
         cursor = page.next_
     assert pages == 2
     assert sorted(seen) == sorted(posted_ids)
+
+    _answers_match_the_document(
+        relay.url,
+        issued_token(as_anna),
+        [
+            "/keys/me",
+            "/key-log",
+            "/key-log/head",
+            f"/messages/{posted_ids[0]}",
+            "/messages?box=sent",
+            "/threads",
+            f"/threads/{posted_ids[0]}",
+            f"/users/{bram.id}/keys",
+            f"/organizations/{organisations['B'].id}/recipients",
+            "/keys/backup",
+        ],
+    )
 
     refused = inbox.sync(client=api.Client(base_url=base))
     assert refused.status == 401
