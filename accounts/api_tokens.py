@@ -18,14 +18,16 @@ import secrets
 from datetime import datetime, timedelta
 from functools import cache
 
-from flask import Blueprint, Flask, Request, current_app, jsonify, request
+from flask import Blueprint, Flask, Request, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ForeignKey, Select, String, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, lazyload, mapped_column
 
 from accounts.models import User
 from config import Settings
+from core.api_schema import BODY_TEXT_PATTERN, Body, Reply, api_operation, parse_body
 from core.db import Base, UTCDateTime, id_column, new_id, utcnow
 from core.security import CSRF_EXEMPT
 from core.web import db_session, settings
@@ -161,17 +163,60 @@ def _load_from_request(req: Request) -> User | None:
     return user_for_token(db_session(), secret)
 
 
-def _error(status: int, detail: str) -> ResponseReturnValue:
+def _error(status: int, detail: str) -> tuple[Response, int]:
     titles = {400: "The request could not be understood", 401: "Please sign in", 429: "Too many"}
     return jsonify({"error": titles.get(status, "Error"), "status": status, "detail": detail}), (
         status
     )
 
 
+class TokenRequest(BaseModel):
+    """E-mail, password and the current TOTP code, as at sign-in; ``label`` names the client."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, pattern=BODY_TEXT_PATTERN)
+    password: str = Field(min_length=1, pattern=BODY_TEXT_PATTERN)
+    code: str = Field(min_length=1, pattern=BODY_TEXT_PATTERN)
+    label: str = Field("", pattern=BODY_TEXT_PATTERN, description="Kept to 100 characters")
+
+
+class TokenUser(BaseModel):
+    id: str
+    email: str
+    display_name: str
+
+
+class IssuedToken(BaseModel):
+    """The bearer token (shown once), when it expires and whose it is."""
+
+    token: str
+    expires_at: str
+    user: TokenUser
+
+
+class _Refused(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 blueprint = Blueprint("api_tokens", __name__)
 
 
 @blueprint.post("/api/v1/auth/token")
+@api_operation(
+    summary="Exchange e-mail, password and TOTP code for a bearer token",
+    security="none",
+    body=Body(TokenRequest),
+    replies={200: Reply("the token, its expiry and its person", IssuedToken)},
+    errors={400: [], 401: [], 429: []},
+    error_descriptions={
+        400: "Not a JSON object with email, password and code",
+        401: "Wrong e-mail, password or code",
+        429: "Too many failed attempts for this address: paused for a while",
+    },
+)
 def create_token() -> ResponseReturnValue:
     """Exchange e-mail + password + TOTP code for a bearer token."""
     from accounts.credentials import CredentialsError, check_credentials
@@ -179,16 +224,25 @@ def create_token() -> ResponseReturnValue:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return _error(400, "send a JSON object with email, password and code")
-    fields = {name: payload.get(name) for name in ("email", "password", "code")}
-    if not all(isinstance(value, str) and value for value in fields.values()):
-        return _error(400, "email, password and code are required")
-    label = payload.get("label") if isinstance(payload.get("label"), str) else ""
-    session = db_session()
+    if isinstance(payload.get("label"), str):
+        payload["label"] = payload["label"][:100]
+    else:
+        payload.pop("label", None)
     try:
-        user = check_credentials(session, settings(), **fields)  # type: ignore[arg-type]
+        asked = parse_body(TokenRequest, payload, _Refused)
+    except _Refused as refused:
+        return _error(400, "email, password and code are required: " + refused.detail)
+    session = db_session()
+    fields = {"email": asked.email, "password": asked.password, "code": asked.code}
+    label = asked.label
+    try:
+        user = check_credentials(session, settings(), **fields)
     except CredentialsError as error:
         session.commit()  # keep the failure count
-        return _error(error.status, str(error))
+        response, status = _error(error.status, str(error))
+        if error.retry_after is not None:
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response, status
     secret, row = issue_token(session, user, settings(), label or "")
     session.commit()
     return jsonify(
@@ -201,6 +255,11 @@ def create_token() -> ResponseReturnValue:
 
 
 @blueprint.delete("/api/v1/auth/token")
+@api_operation(
+    summary="Revoke the bearer token this request was made with",
+    replies={204: Reply("revoked", media_type=None)},
+    error_descriptions={401: "No valid bearer token"},
+)
 def delete_token() -> ResponseReturnValue:
     """Revoke the bearer token this request was made with."""
     secret = bearer_secret(request)

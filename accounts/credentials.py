@@ -16,9 +16,10 @@ from config import Settings
 class CredentialsError(Exception):
     """The credentials were refused; ``status`` is 401, or 429 while the address is paused."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after  # seconds, with 429
 
 
 def check_credentials(
@@ -29,7 +30,8 @@ def check_credentials(
         user = login.authenticate(session, settings, email, password)
         login.second_factor(session, settings, user, code)
     except TooManyAttempts as error:
-        raise CredentialsError(error.english(), 429) from None
+        minutes = int(str(error.values.get("count", error.values.get("minutes", 1))))
+        raise CredentialsError(error.english(), 429, minutes * 60) from None
     except AccountError:
         raise CredentialsError("the e-mail address, password or code is not correct", 401) from None
     return user

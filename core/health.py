@@ -16,14 +16,15 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from flask import Flask, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 
+from core.api_schema import Operation, Reply, describe
 from core.db import Database
-from core.openapi import register_paths
 from core.outage import RETRY_AFTER_SECONDS
 
 log = logging.getLogger("liaison.health")
@@ -185,21 +186,32 @@ def _healthz() -> ResponseReturnValue:
     return response
 
 
-OPENAPI_PATHS = {
-    "/health": {
-        "get": {
-            "summary": "Service health",
-            "description": "`status` is ok; degraded when the instance serves with less (search "
-            "answered by the embedded index while Meilisearch is unreachable); unavailable "
-            "(with 503) when a check fails: database, migrations, blob store or search. The "
-            "secretariat also gets `checks`, each check's status and details.",
-            "responses": {
-                "200": {"description": "The instance can serve."},
-                "503": {"description": "The instance cannot serve; retry later."},
-            },
-        }
+class HealthReport(BaseModel):
+    """``status``: ok; degraded when the instance serves with less; unavailable when a check
+    fails. The secretariat (or the metrics token) also gets ``checks``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["ok", "degraded", "unavailable"]
+    checks: dict[str, Any] | None = None
+
+
+HEALTH = Operation(
+    summary="Service health",
+    description="`status` is ok; degraded when the instance serves with less (search answered "
+    "by the embedded index while Meilisearch is unreachable); unavailable (with 503) when a "
+    "check fails: database, migrations, blob store or search. The secretariat also gets "
+    "`checks`, each check's status and details.",
+    security="optional",
+    replies={
+        200: Reply("The instance can serve", HealthReport, headers={"Cache-Control": "no-store"}),
+        503: Reply(
+            "The instance cannot serve; retry later",
+            HealthReport,
+            headers={"Retry-After": "seconds", "Cache-Control": "no-store"},
+        ),
     },
-}
+)
 
 
 def init_health(
@@ -216,4 +228,4 @@ def init_health(
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/readyz", "readyz", _answer)
     app.add_url_rule("/api/v1/health", "api_health", _answer)
-    register_paths(app, OPENAPI_PATHS)
+    describe(_answer, HEALTH)

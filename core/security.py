@@ -5,7 +5,8 @@
 - CSRF: a per-session token, required on every state-changing request, as a form field
   ``csrf_token`` or an ``X-CSRF-Token`` header. API clients using a bearer token are exempt
   because no browser sends that header on its own, unless the request also carries the session
-  cookie. Only requests that match a route are checked (others answer 404 or 405).
+  cookie; so is an ``/api/v1`` request without the session cookie (anonymous: it gets 401).
+  Only requests that match a route are checked (others answer 404 or 405).
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ def _check_csrf() -> None:
     if request.headers.get("Authorization", "").startswith("Bearer ") and (
         not carries_session_cookie()
     ):
+        return
+    # An API request without the session cookie carries no credential a forged request could
+    # ride on: it is anonymous, and the API answers it 401 or serves what anyone may see.
+    if request.path.startswith("/api/v1/") and not carries_session_cookie():
         return
     # JSON-only endpoints that a client calls before it has a session (no browser form can send
     # application/json across sites without a CORS preflight, which the app never grants).

@@ -13,9 +13,9 @@ from typing import Any
 from flask import Blueprint, Flask, abort, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from core.openapi import register_paths
+from core.api_schema import describe
 from core.web import db_session, settings
-from directory.api_docs import API_PATHS, API_SCHEMAS
+from directory.api_docs import LANGUAGES, MAX_PER_PAGE, ORGANIZATION, ORGANIZATIONS, TAXONOMY
 from directory.importing.record import contact_phone, contact_role, main_address, main_location
 from directory.models import Organization
 from directory.places import Gazetteer
@@ -25,8 +25,6 @@ from directory.taxonomy import load_taxonomy
 from directory.visibility import Viewer, can_see, can_see_child, viewer_for
 
 blueprint = Blueprint("api_directory", __name__, url_prefix="/api/v1")
-LANGUAGES = ("nl", "fr", "de", "en")
-MAX_PER_PAGE = 200
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
@@ -249,4 +247,11 @@ def taxonomy() -> ResponseReturnValue:
 def register_api(app: Flask) -> None:
     """Mount the JSON API and describe it in the OpenAPI document."""
     app.register_blueprint(blueprint)
-    register_paths(app, API_PATHS, API_SCHEMAS)
+
+
+for _view, _operation in (
+    (organisations, ORGANIZATIONS),
+    (organisation, ORGANIZATION),
+    (taxonomy, TAXONOMY),
+):
+    describe(_view, _operation)

@@ -5,13 +5,32 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from core.api_schema import Body, Reply, api_operation
 from core.web import database, db_session, settings
+from messaging import api_models as m
 from messaging.api_common import blueprint, caller, limit
 from messaging.errors import Malformed
-from messaging.services.blobs import blob_for, commit_blob, read_chunks, receive_blob
+from messaging.services.blobs import MIN_BYTES, blob_for, commit_blob, read_chunks, receive_blob
 
 
 @blueprint.post("/blobs")
+@api_operation(
+    summary="Upload an encrypted attachment (the raw body, streamed)",
+    query=m.BlobQuery,
+    body=Body(
+        schema={"type": "string", "format": "binary", "minLength": MIN_BYTES},
+        media_type="application/octet-stream",
+        description="The sealed attachment (nonce, ciphertext and tag: at least 41 bytes)",
+    ),
+    replies={201: Reply("stored", m.BlobStored)},
+    errors={
+        400: ["malformed"],
+        409: ["blob-id-conflict"],
+        413: ["too-large"],
+        429: ["rate-limited"],
+        507: ["storage-full"],
+    },
+)
 def upload_blob() -> ResponseReturnValue:
     """Store the request body as blob ``id`` (chosen by the client: the encryption binds it)."""
     user = caller()
@@ -34,6 +53,20 @@ def upload_blob() -> ResponseReturnValue:
 
 
 @blueprint.get("/blobs/<blob_id>")
+@api_operation(
+    summary="Download an attachment (its uploader, and the people of a message naming it)",
+    path={"blob_id": m.ID_PARAM},
+    path_names={"blob_id": "id"},
+    replies={
+        200: Reply(
+            "the blob's bytes",
+            schema={"type": "string", "format": "binary"},
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": "attachment", "Cache-Control": "no-store"},
+        )
+    },
+    errors={404: ["not-found"]},
+)
 def download_blob(blob_id: str) -> ResponseReturnValue:
     """The blob's bytes, streamed; only for its uploader and the people of a message naming it."""
     user = caller()

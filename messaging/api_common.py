@@ -114,7 +114,7 @@ def int_arg(name: str, default: int, minimum: int = 0, maximum: int | None = Non
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to str.isdigit, not to int()
         raise Malformed(f"{name} must be a whole number")
-    value = max(minimum, int(raw))
+    value = max(minimum, int(raw[:19]) if len(raw) <= 19 else 10**19)  # no 4300-digit int()
     return min(value, maximum) if maximum is not None else value

@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from accounts.models import Role, User, user_organization
+from core.api_schema import Body, Reply, api_operation
 from core.web import db_session, settings
 from directory.queries import get_organization
 from directory.visibility import viewer_for
+from messaging import api_models as m
 from messaging.api_common import blueprint, caller, int_arg, json_body, limit, raw_body
 from messaging.envelopes import UUID, b64encode
 from messaging.errors import Conflict, Malformed, NotFound
@@ -33,6 +35,7 @@ from messaging.services.keys import (
 )
 
 KEY_BODY_LIMIT = 4096
+SEQ_MAX = 2**31 - 1  # the key log's seq column (past it: nothing after, an empty page)
 
 
 @contextmanager
@@ -50,6 +53,17 @@ def _key_change(session: Session) -> Iterator[None]:
 
 
 @blueprint.post("/keys")
+@api_operation(
+    summary="Publish a new identity key; it becomes your current key",
+    body=Body(m.KeyPublication),
+    replies={201: Reply("published", m.PublicKey), 200: Reply("already current", m.PublicKey)},
+    errors={
+        400: ["malformed"],
+        409: ["key-log-busy", "key-reused"],
+        413: ["too-large"],
+        422: ["bad-publication-signature", "key-id-mismatch", "key-reused"],
+    },
+)
 def publish() -> ResponseReturnValue:
     """Publish a new identity key (it becomes the caller's current key)."""
     user = caller()
@@ -62,6 +76,19 @@ def publish() -> ResponseReturnValue:
 
 
 @blueprint.post("/keys/<key_id>/revoke")
+@api_operation(
+    summary="Revoke one of your keys with its own signature",
+    path={"key_id": m.KEY_ID_PARAM},
+    body=Body(m.KeyRevocation),
+    replies={200: Reply("revoked", m.PublicKey)},
+    errors={
+        400: ["malformed"],
+        404: ["not-found"],
+        409: ["key-log-busy"],
+        413: ["too-large"],
+        422: ["bad-revocation"],
+    },
+)
 def revoke(key_id: str) -> ResponseReturnValue:
     """Revoke one of the caller's keys with the key's own signature."""
     user = caller()
@@ -89,6 +116,10 @@ def _keys_of(user_id: str) -> dict[str, object]:
 
 
 @blueprint.get("/keys/me")
+@api_operation(
+    summary="Who you are, your current key and the version of your stored backup",
+    replies={200: Reply("you", m.Me)},
+)
 def my_keys() -> ResponseReturnValue:
     """Who the caller is, their current key (if any) and the version of their stored backup."""
     user = caller()
@@ -107,6 +138,12 @@ def my_keys() -> ResponseReturnValue:
 
 
 @blueprint.get("/users/<user_id>/keys")
+@api_operation(
+    summary="A person's current key (fingerprint, attestation) and older keys",
+    path={"user_id": m.ID_PARAM},
+    replies={200: Reply("the person's keys", m.PersonKeys)},
+    errors={404: ["not-found"], 429: ["rate-limited"]},
+)
 def keys_of_person(user_id: str) -> ResponseReturnValue:
     """A person's current key (with fingerprint and attestation) and every older key."""
     caller()
@@ -115,6 +152,12 @@ def keys_of_person(user_id: str) -> ResponseReturnValue:
 
 
 @blueprint.get("/users/lookup")
+@api_operation(
+    summary="Find a person by exact e-mail address, with their keys",
+    query=m.EmailQuery,
+    replies={200: Reply("the person's keys", m.PersonKeys)},
+    errors={400: ["malformed"], 404: ["not-found"], 429: ["rate-limited"]},
+)
 def person_by_email() -> ResponseReturnValue:
     """Find a person by exact e-mail address, with their keys (for ``send --to``)."""
     caller()
@@ -129,6 +172,12 @@ def person_by_email() -> ResponseReturnValue:
 
 
 @blueprint.get("/organizations/<organization_id>/recipients")
+@api_operation(
+    summary="An organisation's current contact points with their keys (to address it)",
+    path={"organization_id": m.TEXT_PARAM},
+    replies={200: Reply("the recipients", m.OrganisationRecipients)},
+    errors={404: ["not-found"], 429: ["rate-limited"]},
+)
 def organisation_recipients(organization_id: str) -> ResponseReturnValue:
     """The organisation's current contact points with their keys, for addressing it."""
     user = caller()
@@ -164,10 +213,16 @@ def organisation_recipients(organization_id: str) -> ResponseReturnValue:
 
 
 @blueprint.get("/key-log")
+@api_operation(
+    summary="Key-log entries after seq `since`, each with its signed head (spec §6)",
+    query=m.KeyLogQuery,
+    replies={200: Reply("entries and the latest signed head", m.KeyLogPage)},
+    errors={400: ["malformed"]},
+)
 def key_log() -> ResponseReturnValue:
     """Entries after ``since`` (oldest first) with the signed head after each one."""
     caller()
-    since = int_arg("since", 0)
+    since = int_arg("since", 0, 0, SEQ_MAX)
     page = keylog.entries_since(db_session(), since, int_arg("limit", keylog.PAGE, 1, keylog.PAGE))
     latest = keylog.latest_entry(db_session())
     return jsonify(
@@ -187,6 +242,10 @@ def key_log() -> ResponseReturnValue:
 
 
 @blueprint.get("/key-log/head")
+@api_operation(
+    summary="The latest signed head and the log's public key",
+    replies={200: Reply("the head", m.KeyLogHead)},
+)
 def key_log_head() -> ResponseReturnValue:
     """The latest signed head and the log's public key."""
     caller()
@@ -199,6 +258,11 @@ def key_log_head() -> ResponseReturnValue:
 
 
 @blueprint.get("/keys/backup")
+@api_operation(
+    summary="Your encrypted key backup (spec §5), exactly as stored",
+    replies={200: Reply("the bundle", m.KeyBackup, headers={"Cache-Control": "no-store"})},
+    errors={404: ["not-found"]},
+)
 def backup() -> ResponseReturnValue:
     """The caller's own encrypted key backup, exactly as stored."""
     stored = get_backup(db_session(), caller())
@@ -208,6 +272,17 @@ def backup() -> ResponseReturnValue:
 
 
 @blueprint.put("/keys/backup")
+@api_operation(
+    summary="Store a higher version of your encrypted key backup",
+    body=Body(m.KeyBackup),
+    replies={201: Reply("stored", m.BackupVersion), 200: Reply("unchanged", m.BackupVersion)},
+    errors={
+        400: ["malformed"],
+        409: ["backup-rollback", "key-log-busy"],
+        413: ["too-large", "malformed"],
+        422: ["backup-user", "backup-weak-kdf"],
+    },
+)
 def put_backup() -> ResponseReturnValue:
     """Store a new version of the caller's encrypted key backup (lower versions refused)."""
     user = caller()

@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
+from core.api_schema import Body, Reply, api_operation
 from core.db import utcnow
 from core.web import db_session
+from messaging import api_models as m
 from messaging.api_common import blueprint, caller, json_body
 from messaging.errors import Malformed
 from messaging.services import referrals
@@ -16,6 +18,13 @@ STATUS_BODY_LIMIT = 4096
 
 
 @blueprint.get("/referrals")
+@api_operation(
+    summary="Your referrals: box=incoming (to organisations you are a contact point of) or "
+    "outgoing (sent by you or your organisation), optionally of one status",
+    query=m.ReferralsQuery,
+    replies={200: Reply("referrals (metadata only)", m.Referrals)},
+    errors={400: ["bad-box", "bad-status"]},
+)
 def list_referrals() -> ResponseReturnValue:
     """``box=incoming`` (to your organisations, for contact points) or ``outgoing``."""
     user = caller()
@@ -32,6 +41,13 @@ def list_referrals() -> ResponseReturnValue:
 
 
 @blueprint.get("/referrals/<referral_id>")
+@api_operation(
+    summary="One referral with its status history (events)",
+    path={"referral_id": m.ID_PARAM},
+    path_names={"referral_id": "id"},
+    replies={200: Reply("the referral", m.ReferralWithHistory)},
+    errors={404: ["not-found"]},
+)
 def get_referral(referral_id: str) -> ResponseReturnValue:
     """One referral you sent or receive, with its status history."""
     user = caller()
@@ -45,6 +61,21 @@ def get_referral(referral_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/referrals/<referral_id>/status")
+@api_operation(
+    summary="Change a referral's status (redirected names the organisation in redirect_to)",
+    path={"referral_id": m.ID_PARAM},
+    path_names={"referral_id": "id"},
+    body=Body(m.StatusChangeBody),
+    replies={200: Reply("the updated referral with its history", m.ReferralWithHistory)},
+    errors={
+        400: ["malformed", "bad-status", "bad-redirect"],
+        403: ["not-a-receiving-contact-point", "forbidden"],
+        404: ["not-found"],
+        409: ["bad-transition"],
+        413: ["too-large"],
+        422: ["bad-redirect", "same-organisation", "unknown-organisation"],
+    },
+)
 def change_status(referral_id: str) -> ResponseReturnValue:
     """``{"status": …, "redirect_to": org id (only with redirected)}`` → the updated referral."""
     user = caller()

@@ -18,9 +18,11 @@ from accounts.api_tokens import (
     well_formed,
 )
 from accounts.models import User
+from core.api_schema import Body, Reply, api_operation
 from core.db import utcnow
 from core.metrics import count_relay
 from core.web import db_session, settings
+from messaging import api_models as m
 from messaging.api_common import (
     Unauthenticated,
     blueprint,
@@ -115,6 +117,52 @@ def _bearer_post(secret: str) -> tuple[str, Submission, Lookup | None]:
 
 
 @blueprint.post("/messages")
+@api_operation(
+    summary="Post an envelope (spec §3), bare or as {envelope, blobs, referral}",
+    description="An envelope of kind referral must come with the referral object. The relay "
+    "checks the envelope byte for byte (recipients, wraps, keys, signature, expiry); the same id "
+    "with the same bytes again is a success (200).",
+    body=Body(m.MessagePost, description="An envelope, or a submission"),
+    replies={
+        201: Reply("stored", m.Posted),
+        200: Reply("the same id with the same bytes was already stored", m.Posted),
+    },
+    errors={
+        400: [
+            "malformed",
+            "unsupported-version",
+            "bad-padding",
+            "bad-referral",
+            "referral-required",
+            "unexpected-referral",
+        ],
+        403: ["wrong-sender", "not-your-organisation"],
+        409: ["id-conflict"],
+        413: ["too-large", "malformed"],
+        422: [
+            "bad-signature",
+            "bad-receipt",
+            "expired",
+            "expiry-too-late",
+            "recipient-cannot-receive",
+            "stale-sender-key",
+            "unknown-blob",
+            "unknown-organisation",
+            "unknown-recipient",
+            "from-org-required",
+            "not-your-organisation",
+            "organisation-not-accepting",
+            "same-organisation",
+            "no-to-org",
+            "key-mismatch",
+            "not-a-contact-point",
+            "not-a-referral",
+            "wrong-message",
+            "rejected",
+        ],
+        429: ["rate-limited"],
+    },
+)
 def post_message() -> ResponseReturnValue:
     """Check and store an envelope; the same id with the same bytes again is a success."""
     secret = bearer_secret(request)
@@ -153,6 +201,12 @@ def post_message() -> ResponseReturnValue:
 
 
 @blueprint.get("/messages")
+@api_operation(
+    summary="Your inbox (or box=sent), newest first, a page at a time (follow `next`)",
+    query=m.MessagesQuery,
+    replies={200: Reply("a page of messages and the next cursor", m.MessagePage)},
+    errors={400: ["malformed"]},
+)
 def list_messages() -> ResponseReturnValue:
     """One page of the caller's inbox (or ``box=sent``), newest first; follow ``next``."""
     user = caller()
@@ -196,6 +250,13 @@ def _name_senders(session: Session, reader: User, messages: list[dict[str, objec
 
 
 @blueprint.get("/messages/<envelope_id>")
+@api_operation(
+    summary="One of your messages (its sender also sees each recipient's status)",
+    path={"envelope_id": m.ID_PARAM},
+    path_names={"envelope_id": "id"},
+    replies={200: Reply("the message", m.Message)},
+    errors={404: ["not-found"]},
+)
 def get_message(envelope_id: str) -> ResponseReturnValue:
     """One of the caller's messages; its sender also sees who acknowledged and read it."""
     user = caller()
@@ -209,6 +270,13 @@ def get_message(envelope_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/messages/<envelope_id>/ack")
+@api_operation(
+    summary="Acknowledge a message (your client has it)",
+    path={"envelope_id": m.ID_PARAM},
+    path_names={"envelope_id": "id"},
+    replies={200: Reply("your status of the message", m.MessageStatus)},
+    errors={404: ["not-found"]},
+)
 def acknowledge_message(envelope_id: str) -> ResponseReturnValue:
     """Record that the caller's client has this message."""
     user = caller()
@@ -220,6 +288,13 @@ def acknowledge_message(envelope_id: str) -> ResponseReturnValue:
 
 
 @blueprint.post("/messages/<envelope_id>/read")
+@api_operation(
+    summary="Mark a message as read (its sender sees it)",
+    path={"envelope_id": m.ID_PARAM},
+    path_names={"envelope_id": "id"},
+    replies={200: Reply("your status of the message", m.MessageStatus)},
+    errors={404: ["not-found"]},
+)
 def read_message(envelope_id: str) -> ResponseReturnValue:
     """Record that the caller opened this message (the sender sees it as read)."""
     user = caller()
@@ -231,6 +306,13 @@ def read_message(envelope_id: str) -> ResponseReturnValue:
 
 
 @blueprint.delete("/messages/<envelope_id>")
+@api_operation(
+    summary="Delete your own copy (the other people keep theirs)",
+    path={"envelope_id": m.ID_PARAM},
+    path_names={"envelope_id": "id"},
+    replies={204: Reply("deleted", media_type=None)},
+    errors={404: ["not-found"]},
+)
 def delete_message(envelope_id: str) -> ResponseReturnValue:
     """Delete the caller's own copy (the other people keep theirs)."""
     user = caller()
@@ -241,6 +323,12 @@ def delete_message(envelope_id: str) -> ResponseReturnValue:
 
 
 @blueprint.get("/threads")
+@api_operation(
+    summary="Your threads, latest activity first",
+    query=m.ThreadsQuery,
+    replies={200: Reply("threads", m.Threads)},
+    errors={400: ["malformed"]},
+)
 def list_threads() -> ResponseReturnValue:
     """The caller's threads, latest activity first."""
     user = caller()
@@ -249,6 +337,12 @@ def list_threads() -> ResponseReturnValue:
 
 
 @blueprint.get("/threads/<thread_id>")
+@api_operation(
+    summary="Your messages of one thread, oldest first",
+    path={"thread_id": m.ID_PARAM},
+    replies={200: Reply("the thread's messages", m.ThreadMessages)},
+    errors={404: ["not-found"]},
+)
 def get_thread(thread_id: str) -> ResponseReturnValue:
     """The caller's messages in one thread, oldest first."""
     user = caller()

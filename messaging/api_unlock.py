@@ -14,7 +14,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from accounts.sessions import current_unlock_key, forget_unlock_key, new_unlock_key
+from core.api_schema import Reply, api_operation
 from core.web import db_session
+from messaging import api_models as m
 from messaging.api_common import Unauthenticated, blueprint
 from messaging.envelopes import b64encode
 from messaging.errors import NotFound
@@ -39,7 +41,17 @@ def _key_response(key: bytes, status: int) -> ResponseReturnValue:
     return response, status
 
 
+SESSION_ONLY = (
+    "Only a signed-in browser session (its cookie and CSRF token): a bearer token is 401."
+)
+
+
 @blueprint.post("/session/unlock-key")
+@api_operation(
+    summary="A new per-session unlock key, replacing the previous one",
+    description=SESSION_ONLY,
+    replies={201: Reply("the new key", m.UnlockKey)},
+)
 def create_unlock_key() -> ResponseReturnValue:
     """A new unlock key for this session (at each unlock), replacing the previous one."""
     row_id = _session_id()
@@ -52,6 +64,12 @@ def create_unlock_key() -> ResponseReturnValue:
 
 
 @blueprint.post("/session/unlock-key/current")
+@api_operation(
+    summary="This session's unlock key",
+    description=SESSION_ONLY,
+    replies={200: Reply("the key", m.UnlockKey)},
+    errors={404: ["not-found"]},
+)
 def read_unlock_key() -> ResponseReturnValue:
     """This session's unlock key; 404 once it was forgotten (locked) or never made."""
     key = current_unlock_key(db_session(), _session_id())
@@ -61,6 +79,11 @@ def read_unlock_key() -> ResponseReturnValue:
 
 
 @blueprint.delete("/session/unlock-key")
+@api_operation(
+    summary="Lock: forget this session's unlock key",
+    description=SESSION_ONLY,
+    replies={204: Reply("forgotten", media_type=None)},
+)
 def delete_unlock_key() -> ResponseReturnValue:
     """Lock: forget this session's unlock key."""
     row_id = _session_id()

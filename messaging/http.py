@@ -6,11 +6,10 @@ from flask import Flask
 
 from config import Settings
 from core.db import Database
-from core.openapi import register_paths
 
 
 def init_messaging(app: Flask, settings: Settings, database: Database) -> None:
-    """Register the relay's routes, its rate limiters and its API description."""
+    """Register the relay's routes (each describes itself in the OpenAPI) and its limiters."""
     from messaging import (  # noqa: F401 - they add routes
         api_blobs,
         api_keys,
@@ -19,14 +18,12 @@ def init_messaging(app: Flask, settings: Settings, database: Database) -> None:
         api_unlock,
     )
     from messaging.api_common import LIMITERS, blueprint, init_limiters
-    from messaging.api_docs import PATHS, SCHEMAS
 
     app.extensions[LIMITERS] = init_limiters(settings, database)
     app.register_blueprint(blueprint)
     from messaging.about import about
 
     app.register_blueprint(about)
-    register_paths(app, PATHS, SCHEMAS)
     app.register_blueprint(__import__("messaging.pages").pages.pages)  # the /messages pages
     from messaging.referral_pages import referral_pages
 

@@ -11,12 +11,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import event
 
 from config import Settings
+from core.api_schema import describe
 from core.db import Database
 from core.i18n import current_locale, gettext, ngettext
-from core.openapi import register_paths
 from directory.taxonomy import load_taxonomy
 from directory.visibility import viewer_for
-from search.openapi import PATHS, SCHEMAS
+from search.openapi import SEARCH
 from search.params import parse_search
 from search.query import FACET_FIELDS, InvalidQuery, SearchPage, SearchQuery
 from search.service import SearchService
@@ -53,6 +53,9 @@ def api_search() -> ResponseReturnValue:
     except InvalidQuery as error:
         return jsonify({"error": "Invalid search", "status": 400, "detail": str(error)}), 400
     return jsonify(service().search(query).to_dict())
+
+
+describe(api_search, SEARCH)
 
 
 def _facet_options(page: SearchPage | None, query: SearchQuery | None) -> dict[str, list[Any]]:
@@ -156,4 +159,3 @@ def init_search(app: Flask, settings: Settings, database: Database) -> None:
         # within a second or two.
         search_service.start()
     app.register_blueprint(bp)
-    register_paths(app, PATHS, SCHEMAS)
