@@ -30,9 +30,11 @@ REF = "#/components/schemas/{model}"
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 BODY_TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 
-# Who may call: "required" (session cookie or bearer token, else 401), "optional" (anonymous
-# callers see less) or "none" (no credentials are read).
+# Who may call: "required" (session cookie or bearer token, else 401), "session" (a signed-in
+# browser session only: a bearer token is 401), "optional" (anonymous callers see less) or "none"
+# (no credentials are read).
 SIGNED_IN: list[dict[str, list[str]]] = [{"session": []}, {"bearer": []}]
+SESSION_ONLY: list[dict[str, list[str]]] = [{"session": []}]
 OPTIONAL: list[dict[str, list[str]]] = [{}, {"session": []}, {"bearer": []}]
 
 ERROR_DESCRIPTIONS = {
@@ -196,7 +198,12 @@ def _operation_object(
         out["description"] = operation.description
     if operation.tags:
         out["tags"] = list(operation.tags)
-    out["security"] = {"required": SIGNED_IN, "optional": OPTIONAL, "none": []}[operation.security]
+    out["security"] = {
+        "required": SIGNED_IN,
+        "session": SESSION_ONLY,
+        "optional": OPTIONAL,
+        "none": [],
+    }[operation.security]
     parameters = [
         {
             "name": operation.path_names.get(name, name),
@@ -246,7 +253,7 @@ def _responses(
     if has_parameters or operation.body is not None:
         # The input guard refuses control characters in any path, query or JSON string.
         errors.setdefault(400, [])
-    if operation.security == "required":
+    if operation.security in ("required", "session"):
         errors.setdefault(401, ["not-signed-in"])
     for status, checks in sorted(errors.items()):
         entry = {

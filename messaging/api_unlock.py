@@ -50,6 +50,7 @@ SESSION_ONLY = (
 @api_operation(
     summary="A new per-session unlock key, replacing the previous one",
     description=SESSION_ONLY,
+    security="session",
     replies={201: Reply("the new key", m.UnlockKey)},
 )
 def create_unlock_key() -> ResponseReturnValue:
@@ -67,6 +68,7 @@ def create_unlock_key() -> ResponseReturnValue:
 @api_operation(
     summary="This session's unlock key",
     description=SESSION_ONLY,
+    security="session",
     replies={200: Reply("the key", m.UnlockKey)},
     errors={404: ["not-found"]},
 )
@@ -82,6 +84,7 @@ def read_unlock_key() -> ResponseReturnValue:
 @api_operation(
     summary="Lock: forget this session's unlock key",
     description=SESSION_ONLY,
+    security="session",
     replies={204: Reply("forgotten", media_type=None)},
 )
 def delete_unlock_key() -> ResponseReturnValue:

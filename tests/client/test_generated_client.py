@@ -14,8 +14,8 @@ from pathlib import Path
 
 import jsonschema
 import requests
-from client.keystore import read_public_key
-from client.messages import seal
+from liaison_client.keystore import read_public_key
+from liaison_client.messages import seal
 
 from tests.accounts.conftest import PASSWORD, code_for
 from tests.client.conftest import message_body
