@@ -311,4 +311,4 @@ def plan_query(text: str, prefix: bool = True, max_words: int = 10) -> QueryPlan
                 break
         else:
             i += 1
-    return QueryPlan(query_words, tuple(spans), concept_spans(folded))
+    return QueryPlan(query_words, tuple(spans), concept_spans(folded, prefix))

@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from search.analysis import LANGUAGES, STOPWORDS, ConceptSpan, words
+from search.analysis import (
+    LANGUAGES,
+    STOPWORDS,
+    ConceptSpan,
+    typo_budget,
+    within_typos,
+    words,
+)
 
 VOCABULARY_FILE = Path(__file__).resolve().parent / "data" / "domain-vocabulary.json"
 # Where an organisation's concept comes from, best first (see ``document_concepts``).
@@ -26,6 +33,7 @@ TIERS = ("core", "tagged", "text")
 CORE_CODES = ("org_type", "service_type")
 TAGGED_CODES = ("exploitation_form", "target_group")
 MAX_PHRASE = 6
+MIN_PREFIX = 4
 
 
 @dataclass(frozen=True)
@@ -74,8 +82,34 @@ def concepts_in(folded: list[str]) -> set[str]:
     return found
 
 
-def concept_spans(folded: list[str]) -> tuple[ConceptSpan, ...]:
-    """Where query words name concepts: the longest phrase first, left to right."""
+@cache
+def _single_words() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """First letter → the one-word forms starting with it and the concepts each names."""
+    starts: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for first, forms in _phrases().items():
+        for form, ids in forms.items():
+            if len(form) == 1:
+                starts.setdefault(first[0], []).append((form[0], ids))
+    return {letter: tuple(sorted(items)) for letter, items in starts.items()}
+
+
+def _near_concepts(word: str, prefix: bool) -> tuple[str, ...]:
+    """Concepts a mistyped word (or, typed last, the start of one) names, by the engines' typo
+    rules: same first letter, 1 typo from 5 letters, 2 from 9; a prefix from 4 letters."""
+    budget = typo_budget(word)
+    prefix = prefix and len(word) >= MIN_PREFIX
+    if not budget and not prefix:
+        return ()
+    found: set[str] = set()
+    for form, ids in _single_words().get(word[0], ()):
+        if within_typos(word, form, budget, prefix=prefix):
+            found.update(ids)
+    return tuple(sorted(found))
+
+
+def concept_spans(folded: list[str], prefix: bool = False) -> tuple[ConceptSpan, ...]:
+    """Where query words name concepts: the longest phrase first, left to right; a word naming
+    none may still name one with a typo (or, the last word when ``prefix``, by its start)."""
     phrases = _phrases()
     spans = []
     i = 0
@@ -88,6 +122,10 @@ def concept_spans(folded: list[str]) -> tuple[ConceptSpan, ...]:
                 i += size
                 break
         else:
+            if folded[i] not in STOPWORDS:
+                near = _near_concepts(folded[i], prefix and i == len(folded) - 1)
+                if near:
+                    spans.append(ConceptSpan(i, i + 1, near))
             i += 1
     return tuple(spans)
 

@@ -378,8 +378,18 @@ class EmbeddedBackend:
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         covered: set[int] = set()
         for start, end, synonyms, concepts in _groups(plan):
-            inside = [self._word_clause(w, vocabulary) for w in plan.words[start:end]]
-            words_query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in inside])
+            inside = [
+                (tantivy.Occur.Must, self._word_clause(w, vocabulary))
+                if w.required
+                else (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        self._word_clause(w, vocabulary), STOPWORD_WEIGHT / 10
+                    ),
+                )
+                for w in plan.words[start:end]
+            ]
+            words_query = tantivy.Query.boolean_query(inside)
             meaningful = max(1, sum(1 for w in plan.words[start:end] if w.required))
             alternatives = [words_query]
             for span in synonyms:
