@@ -13,7 +13,7 @@ taxonomy's country labels already fill every document's ``places``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -136,7 +136,7 @@ def concept_forms(ids: Iterable[str]) -> set[tuple[str, ...]]:
     return {form for i in ids if i in table for form in table[i].forms}
 
 
-def _from_codes(codes: dict[str, Iterable[str]], vocabularies: tuple[str, ...]) -> set[str]:
+def _from_codes(codes: Mapping[str, Iterable[str]], vocabularies: tuple[str, ...]) -> set[str]:
     found = set()
     for concept in concepts().values():
         for name in vocabularies:
