@@ -2,8 +2,10 @@
 
 Relevance is built from constant-score clauses so it can be reasoned about: every query word must
 match (stopwords may), and a word scores by where and how it matched — exact in the name beats
-exact in the keywords beats exact in the descriptions, and any exact match beats a typo. A tiny
-BM25 part breaks ties (shorter names first). Rebuilds write a new generation and swap the
+exact in the keywords beats exact in the descriptions, and any exact match beats a typo. A word
+naming one of the domain's concepts (``search.domain``) also matches, in any language, every
+organisation about it, specialists (by type or services) above all. A tiny BM25 part breaks ties
+(shorter names first). Rebuilds write a new generation and swap the
 ``CURRENT`` pointer atomically, so searches never see a half-built index.
 """
 
