@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from search.analysis import (
@@ -145,11 +145,17 @@ def _from_codes(codes: Mapping[str, Iterable[str]], vocabularies: tuple[str, ...
     return found
 
 
+@lru_cache(maxsize=8192)
+def _text_concepts(text: str) -> frozenset[str]:
+    """The concepts one text names (cached: most texts are taxonomy labels, the same few)."""
+    return frozenset(concepts_in(words(text)))
+
+
 def _from_texts(texts: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for text in texts:
         if text:
-            found |= concepts_in(words(text))
+            found |= _text_concepts(text)
     return found
 
 
