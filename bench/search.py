@@ -70,7 +70,12 @@ NOTE = (
     "around the centre grown until it holds them. A query naming a taxonomy term (*other "
     "language*) looks its other names up in a field filled at indexing instead of running "
     "phrase queries. What is left is mostly tantivy evaluating the query (its many typo, "
-    "prefix and stem clauses) and, per hit, reading the stored document and highlighting it."
+    "prefix and stem clauses) and, per hit, reading the stored document and highlighting it. "
+    "The domain kinds name concepts most synthetic organisations are about (every one lists two "
+    "exploitation forms, so nearly all are about trafficking), so *two concepts* and "
+    "*specialists first* match tens of thousands of organisations at 100,000: their time is "
+    "mostly tantivy counting the facets of all those matches (a second pass over them), and "
+    "scoring them to find the specialists."
 )
 DOMAIN_KINDS = ("domain word + town", "two concepts", "specialists first")
 SECTION_START = "<!-- search-benchmark:start -->"
@@ -731,9 +736,14 @@ def render(results: list[dict], elapsed: float) -> str:
                 f"{k['fts']['p95']:.2f} |"
             )
     largest = results[-1]
+    earlier = [k for k in largest["kinds"] if k not in DOMAIN_KINDS]
     goals = [
         ("engine p95 ≤ 3 ms", largest["engine"]["p95"] <= 3),
         ("API p95 ≤ 10 ms", largest["api"]["p95"] <= 10),
+        (
+            "engine p95 ≤ 3 ms in every kind but the domain kinds (each kind's own p95)",
+            max(largest["kinds"][k]["engine"]["p95"] for k in earlier) <= 3,
+        ),
         (
             "recall@10 ≥ 0.99 exact and one typo",
             min(largest["kinds"][k]["engine_recall"] for k in ("exact", "one typo")) >= 0.99,
