@@ -39,6 +39,7 @@ from directory.points import place_location  # noqa: E402
 from directory.taxonomy import load_taxonomy  # noqa: E402
 from search.analysis import typo_budget  # noqa: E402
 from search.documents import documents_for  # noqa: E402
+from search.domain import VOCABULARY_FILE, document_concepts  # noqa: E402
 from search.embedded import EmbeddedBackend  # noqa: E402
 from search.places import fold, gazetteer, haversine_km  # noqa: E402
 from search.query import GeoPoint, SearchQuery  # noqa: E402
@@ -69,8 +70,14 @@ NOTE = (
     "around the centre grown until it holds them. A query naming a taxonomy term (*other "
     "language*) looks its other names up in a field filled at indexing instead of running "
     "phrase queries. What is left is mostly tantivy evaluating the query (its many typo, "
-    "prefix and stem clauses) and, per hit, reading the stored document and highlighting it."
+    "prefix and stem clauses) and, per hit, reading the stored document and highlighting it. "
+    "The domain kinds name concepts most synthetic organisations are about (every one lists two "
+    "exploitation forms, so nearly all are about trafficking), so *two concepts* and "
+    "*specialists first* match tens of thousands of organisations at 100,000: their time is "
+    "mostly tantivy counting the facets of all those matches (a second pass over them), and "
+    "scoring them to find the specialists."
 )
+DOMAIN_KINDS = ("domain word + town", "two concepts", "specialists first")
 SECTION_START = "<!-- search-benchmark:start -->"
 SECTION_END = "<!-- search-benchmark:end -->"
 
@@ -88,6 +95,9 @@ class Org:
     lon: float
     services: list[str]
     public: bool
+    org_type: str = ""
+    groups: list[str] = field(default_factory=list)
+    forms: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -165,10 +175,11 @@ def generate(size: int, seed: int = 7) -> tuple[list[Organization], list[Org]]:
             Language(code=c, position=i) for i, c in enumerate(rng.sample(LANGS, 2))
         ]
         attributes = []
+        chosen_forms = rng.sample(forms, 2)
         for vocabulary, codes in (
             ("service_type", chosen),
             ("target_group", chosen_groups),
-            ("exploitation_form", rng.sample(forms, 2)),
+            ("exploitation_form", chosen_forms),
         ):
             attributes += [
                 Attribute(
@@ -182,7 +193,20 @@ def generate(size: int, seed: int = 7) -> tuple[list[Organization], list[Org]]:
         organization.attributes = attributes
         models.append(organization)
         truth.append(
-            Org(organization.id, brand, name, town.name, town.country, lat, lon, chosen, public)
+            Org(
+                organization.id,
+                brand,
+                name,
+                town.name,
+                town.country,
+                lat,
+                lon,
+                chosen,
+                public,
+                org_type,
+                chosen_groups,
+                chosen_forms,
+            )
         )
     return models, truth
 
@@ -211,6 +235,55 @@ def _typo(rng: random.Random, word: str, edits: int) -> str:
     return candidate
 
 
+def about(org: Org) -> dict[str, set[str]]:
+    """The domain concepts an organisation is about by its codes (``search.domain``): ``core``
+    as a specialist (its type or services), ``tagged`` by its exploitation forms or groups."""
+    tiers = document_concepts(
+        codes={
+            "org_type": [org.org_type],
+            "service_type": org.services,
+            "target_group": org.groups,
+            "exploitation_form": org.forms,
+        },
+        names=[],
+        texts=[],
+    )
+    return {"core": set(tiers["core"]), "any": set(tiers["core"]) | set(tiers["tagged"])}
+
+
+def concept_word(concept: str, lang: str) -> str:
+    """The main word for a concept in a language (the first the vocabulary lists)."""
+    entry = json.loads(VOCABULARY_FILE.read_text(encoding="utf-8"))["concepts"][concept]
+    return str(entry[lang][0])
+
+
+def domain_queries(
+    rng: random.Random,
+    public: list[Org],
+    by_city: dict[str, list[Org]],
+    concepts_of: dict[str, dict[str, set[str]]],
+) -> list[Query]:
+    """One query of each domain kind: a concept word and a town, two concepts, one concept."""
+    org = rng.choice([o for o in public if concepts_of[o.id]["any"]])
+    concept = rng.choice(sorted(concepts_of[org.id]["any"]))
+    relevant = {o.id for o in by_city[org.city] if concept in concepts_of[o.id]["any"]}
+    text = f"{concept_word(concept, rng.choice(LANGS))} {org.city}"
+    result = [Query("domain word + town", text, relevant)]
+    org = rng.choice(
+        [o for o in public if concepts_of[o.id]["core"] and len(concepts_of[o.id]["any"]) > 1]
+    )
+    first = rng.choice(sorted(concepts_of[org.id]["core"]))
+    second = rng.choice(sorted(concepts_of[org.id]["any"] - {first}))
+    languages = rng.sample(LANGS, 2)
+    text = f"{concept_word(first, languages[0])} {concept_word(second, languages[1])}"
+    relevant = {o.id for o in public if {first, second} <= concepts_of[o.id]["any"]}
+    result.append(Query("two concepts", text, relevant))
+    concept = rng.choice(sorted(concepts_of[org.id]["core"]))
+    relevant = {o.id for o in public if concept in concepts_of[o.id]["core"]}
+    result.append(Query("specialists first", concept_word(concept, rng.choice(LANGS)), relevant))
+    return result
+
+
 def queries(truth: list[Org], count: int, seed: int = 11) -> list[Query]:
     """``count`` queries of each kind with the organisations each should find."""
     rng = random.Random(seed)
@@ -219,6 +292,7 @@ def queries(truth: list[Org], count: int, seed: int = 11) -> list[Query]:
     by_city: dict[str, list[Org]] = {}
     for org in public:
         by_city.setdefault(org.city, []).append(org)
+    concepts_of = {o.id: about(o) for o in public}
     result: list[Query] = []
     for _ in range(count):
         org = rng.choice(public)
@@ -249,6 +323,7 @@ def queries(truth: list[Org], count: int, seed: int = 11) -> list[Query]:
         ranked = sorted((haversine_km(point.lat, point.lon, o.lat, o.lon), o.id) for o in public)
         nearest = {i for d, i in ranked[:10] if d <= 25}
         result.append(Query("geo", "", nearest, near=point, radius_km=25))
+        result += domain_queries(rng, public, by_city, concepts_of)
     return result
 
 
@@ -664,9 +739,14 @@ def render(results: list[dict], elapsed: float) -> str:
                 f"{k['fts']['p95']:.2f} |"
             )
     largest = results[-1]
+    earlier = [k for k in largest["kinds"] if k not in DOMAIN_KINDS]
     goals = [
         ("engine p95 ≤ 3 ms", largest["engine"]["p95"] <= 3),
         ("API p95 ≤ 10 ms", largest["api"]["p95"] <= 10),
+        (
+            "engine p95 ≤ 3 ms in every kind but the domain kinds (each kind's own p95)",
+            max(largest["kinds"][k]["engine"]["p95"] for k in earlier) <= 3,
+        ),
         (
             "recall@10 ≥ 0.99 exact and one typo",
             min(largest["kinds"][k]["engine_recall"] for k in ("exact", "one typo")) >= 0.99,
@@ -675,6 +755,10 @@ def render(results: list[dict], elapsed: float) -> str:
             "recall@10 ≥ 0.95 two typos and other language",
             min(largest["kinds"][k]["engine_recall"] for k in ("two typos", "other language"))
             >= 0.95,
+        ),
+        (
+            "recall@10 ≥ 0.95 domain word + town, two concepts and specialists first",
+            min(largest["kinds"][k]["engine_recall"] for k in DOMAIN_KINDS) >= 0.95,
         ),
     ]
     lines += [
@@ -690,7 +774,14 @@ def render(results: list[dict], elapsed: float) -> str:
         "of 5–8 / 9+ letters with one / two edits (not on the first letter); *other language* "
         "a service label in NL, FR, DE or EN plus the town (relevant: every organisation of the "
         "town offering it); *filters* country + service type without text; *geo* the 10 nearest "
-        "within 25 km of a town.",
+        "within 25 km of a town; *domain word + town* the main word for a concept of the "
+        "domain vocabulary (`search/data/domain-vocabulary.json`) in NL, FR, DE or EN plus the "
+        "town (relevant: every organisation of the town whose type, services, exploitation "
+        "forms or target groups make it about the concept); *two concepts* the words for two "
+        "concepts of one organisation in two different languages (relevant: every organisation "
+        "about both); *specialists first* one concept's word alone (relevant: the organisations "
+        "whose type or services are the concept, which must fill the first 10 hits before those "
+        "only working on it).",
         SECTION_END,
     ]
     return "\n".join(lines) + "\n"

@@ -251,11 +251,22 @@ class SynonymSpan:
 
 
 @dataclass(frozen=True)
+class ConceptSpan:
+    """Words ``start``..``end`` of a query that name the domain's ``concepts``."""
+
+    start: int
+    end: int
+    concepts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class QueryPlan:
     """A query's words, which must match, and where synonyms may stand in for them."""
 
     words: tuple[QueryWord, ...]
     spans: tuple[SynonymSpan, ...]
+    # Where words name the domain's concepts (search.domain): they match across languages.
+    concepts: tuple[ConceptSpan, ...] = ()
 
     def required_count(self) -> int:
         """How many words must match."""
@@ -270,11 +281,14 @@ class QueryPlan:
         words = tuple(
             QueryWord(w.text, False, w.prefix) if i == last else w for i, w in enumerate(self.words)
         )
-        return QueryPlan(words, self.spans)
+        return QueryPlan(words, self.spans, self.concepts)
 
 
 def plan_query(text: str, prefix: bool = True, max_words: int = 10) -> QueryPlan:
-    """Turn query text into words (stopwords optional, last word a prefix) and synonym spans."""
+    """Turn query text into words (stopwords optional, last word a prefix), synonym spans and
+    the domain concepts they name."""
+    from search.domain import concept_spans  # search.domain builds on this module
+
     folded = words(text)[:max_words]
     meaningful = any(w not in STOPWORDS for w in folded)
     query_words = tuple(
@@ -297,4 +311,4 @@ def plan_query(text: str, prefix: bool = True, max_words: int = 10) -> QueryPlan
                 break
         else:
             i += 1
-    return QueryPlan(query_words, tuple(spans))
+    return QueryPlan(query_words, tuple(spans), concept_spans(folded, prefix))

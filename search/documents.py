@@ -5,7 +5,8 @@ see the same thing; a document never holds a service or a location its audiences
 and its point is the one ``directory.points`` gives its audience (a confidential address's town
 centre), so radius filters, distance sort and distances never reach a stored point.
 Text is indexed in every language it is written in, and every taxonomy code with its labels in
-NL/FR/DE/EN and its synonyms, so a query in one language finds an entry written in another.
+NL/FR/DE/EN and its synonyms, so a query in one language finds an entry written in another; the
+domain's concepts (``search.domain``) it is about are listed by how it is about them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from directory.visibility import (
 )
 from search.analysis import LANGUAGES
 from search.backend import SearchDocument
+from search.domain import document_concepts
 from search.places import Gazetteer
 from search.query import AUDIENCES
 
@@ -93,6 +95,11 @@ def _document(
     names = [organization.name, *(organization.name_i18n or {}).values()]
     if organization.alternate_name:
         names.append(organization.alternate_name)
+    concepts = document_concepts(
+        codes={"org_type": [organization.org_type], **codes},
+        names=names,
+        texts=[t for lang in LANGUAGES for t in per_language[lang]],
+    )
     return {
         "id": organization.id,
         "ref": organization.ref,
@@ -109,6 +116,7 @@ def _document(
         "cross_border": bool(organization.accepts_cross_border_referrals),
         "description": description,
         "keywords": list(dict.fromkeys(keywords)),
+        "concepts": concepts,
         "text": {lang: "\n".join(t for t in texts if t) for lang, texts in per_language.items()},
         "lat": lat,
         "lon": lon,

@@ -2,8 +2,10 @@
 
 Relevance is built from constant-score clauses so it can be reasoned about: every query word must
 match (stopwords may), and a word scores by where and how it matched — exact in the name beats
-exact in the keywords beats exact in the descriptions, and any exact match beats a typo. A tiny
-BM25 part breaks ties (shorter names first). Rebuilds write a new generation and swap the
+exact in the keywords beats exact in the descriptions, and any exact match beats a typo. A word
+naming one of the domain's concepts (``search.domain``) also matches, in any language, every
+organisation about it, specialists (by type or services) above all. A tiny BM25 part breaks ties
+(shorter names first). Rebuilds write a new generation and swap the
 ``CURRENT`` pointer atomically, so searches never see a half-built index.
 """
 
@@ -28,14 +30,17 @@ import tantivy
 from search import grid, nearby
 from search.analysis import (
     LANGUAGES,
+    ConceptSpan,
     QueryPlan,
     QueryWord,
+    SynonymSpan,
     folding_analyzer,
     form_term,
     stem,
 )
 from search.backend import SearchDocument
 from search.columns import aggregate_facets, count_masks, distances_km
+from search.domain import concept_term
 from search.fields import facet_codes, register, schema, to_tantivy
 from search.highlight import Highlighter
 from search.places import bounding_box
@@ -57,6 +62,43 @@ SMALL_RESULT = 400  # up to this many matches, facets are counted in Python from
 SYNONYM_WEIGHT = 7.5
 STOPWORD_WEIGHT = 0.5
 REBUILD_MARK = "REBUILD"  # in a generation started empty because its predecessor was unreadable
+
+
+# A query word naming a concept (search.domain) matches an organisation about it, per word: as a
+# specialist (its type, services or name) above an exact name match, as its exploitation forms
+# or target groups like a keyword, or only in its texts like a word of its descriptions.
+CONCEPT_WEIGHTS = {"core": 12.0, "tagged": 8.5, "text": 6.0}
+# Of the ways a group of words matches (as written, a synonym, a concept) the best one counts, and
+# this share of the others: among specialists, the one whose entry has the very word ranks first
+# ("Marechaussee": the Koninklijke Marechaussee before the other police services).
+LITERAL_TIE = 0.3
+
+
+def _groups(
+    plan: QueryPlan,
+) -> list[tuple[int, int, list[SynonymSpan], list[ConceptSpan]]]:
+    """The query's synonym and concept spans, overlapping ones joined: each group's words may be
+    matched as words, or by a synonym or concept spanning the whole group."""
+    spans = sorted(
+        [(s.start, s.end, s) for s in plan.spans] + [(c.start, c.end, c) for c in plan.concepts],
+        key=lambda item: (item[0], -item[1]),
+    )
+    groups: list[tuple[int, int, list[Any]]] = []
+    for start, end, span in spans:
+        if groups and start < groups[-1][1]:
+            first, last, members = groups[-1]
+            groups[-1] = (first, max(last, end), [*members, span])
+        else:
+            groups.append((start, end, [span]))
+    return [
+        (
+            start,
+            end,
+            [s for s in members if isinstance(s, SynonymSpan) and (s.start, s.end) == (start, end)],
+            [c for c in members if isinstance(c, ConceptSpan) and (c.start, c.end) == (start, end)],
+        )
+        for start, end, members in groups
+    ]
 
 
 class EmbeddedBackend:
@@ -341,6 +383,16 @@ class EmbeddedBackend:
         phrase queries for them cost more than the rest of the query together)."""
         return self._any_term("forms", [form_term(form) for form in forms])
 
+    def _concept_clauses(self, span: ConceptSpan, size: int) -> list[tantivy.Query]:
+        """Organisations about the concepts ``span`` names, specialists scoring highest."""
+        clauses = []
+        for tier, weight in CONCEPT_WEIGHTS.items():
+            terms = [concept_term(tier, c) for c in span.concepts]
+            clauses.append(
+                tantivy.Query.const_score_query(self._any_term("concepts", terms), weight * size)
+            )
+        return clauses
+
     def _text_query(
         self, plan: QueryPlan, vocabulary: dict[str, Vocabulary]
     ) -> tantivy.Query | None:
@@ -348,16 +400,33 @@ class EmbeddedBackend:
             return None
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         covered: set[int] = set()
-        for span in plan.spans:
-            inside = [self._word_clause(w, vocabulary) for w in plan.words[span.start : span.end]]
-            words_query = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in inside])
-            synonym = tantivy.Query.const_score_query(
-                self._alternatives(span.alternatives), SYNONYM_WEIGHT * (span.end - span.start)
-            )
-            either = tantivy.Query.disjunction_max_query([words_query, synonym])
-            required = any(w.required for w in plan.words[span.start : span.end])
+        for start, end, synonyms, concepts in _groups(plan):
+            inside = [
+                (tantivy.Occur.Must, self._word_clause(w, vocabulary))
+                if w.required
+                else (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        self._word_clause(w, vocabulary), STOPWORD_WEIGHT / 10
+                    ),
+                )
+                for w in plan.words[start:end]
+            ]
+            words_query = tantivy.Query.boolean_query(inside)
+            meaningful = max(1, sum(1 for w in plan.words[start:end] if w.required))
+            alternatives = [words_query]
+            for span in synonyms:
+                alternatives.append(
+                    tantivy.Query.const_score_query(
+                        self._alternatives(span.alternatives), SYNONYM_WEIGHT * (end - start)
+                    )
+                )
+            for concept in concepts:
+                alternatives += self._concept_clauses(concept, meaningful)
+            either = tantivy.Query.disjunction_max_query(alternatives, LITERAL_TIE)
+            required = any(w.required for w in plan.words[start:end])
             clauses.append((tantivy.Occur.Must if required else tantivy.Occur.Should, either))
-            covered.update(range(span.start, span.end))
+            covered.update(range(start, end))
         for i, word in enumerate(plan.words):
             if i in covered:
                 continue

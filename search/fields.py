@@ -2,7 +2,8 @@
 
 Besides the text fields searched by words, each document holds its facet codes (as terms, and as
 bit masks counted in Python), its map cells per audience (``search.grid``) and the taxonomy
-forms written in its texts (found here once, so queries need no phrase queries for them).
+forms written in its texts (found here once, so queries need no phrase queries for them), and the
+domain concepts it is about, by tier (``search.domain``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from search.analysis import LANGUAGES, folding_analyzer, form_term, forms_in
 from search.analysis import stemming_analyzer as stemmer
 from search.backend import SearchDocument
 from search.documents import payload
+from search.domain import concept_term
 from search.grid import cells_of
 from search.nearby import cell_term
 from search.query import FACET_FIELDS
@@ -46,6 +48,8 @@ def schema() -> tantivy.Schema:
     builder.add_text_field("point_precision", tokenizer_name="raw")
     builder.add_text_field("geo_cell", tokenizer_name="raw")
     builder.add_text_field("forms", tokenizer_name="raw")
+    # The domain's concepts the organisation is about, as "<tier>:<concept>" (search.domain).
+    builder.add_text_field("concepts", tokenizer_name="raw")
     for name in (*FACET_FIELDS, "flags"):
         builder.add_unsigned_field(f"fx_{name}", fast=True)
     builder.add_bytes_field("payload", stored=True)
@@ -91,6 +95,9 @@ def _add_text(doc: tantivy.Document, document: SearchDocument) -> None:
             forms |= forms_in(analyzer.analyze(text))
     for form in sorted(forms):
         doc.add_text("forms", form_term(form))
+    for tier, ids in document.get("concepts", {}).items():
+        for concept_id in ids:
+            doc.add_text("concepts", concept_term(tier, concept_id))
 
 
 def _add_place(doc: tantivy.Document, document: SearchDocument, lat: float, lon: float) -> None:

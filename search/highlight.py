@@ -14,7 +14,8 @@ from markupsafe import escape
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from search.analysis import LANGUAGES, QueryPlan, stem, within_typos, words
+from search.analysis import LANGUAGES, STOPWORDS, QueryPlan, stem, within_typos, words
+from search.domain import concept_forms
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -32,6 +33,11 @@ class Highlighter:
         self.plan = plan
         self.synonym_words = {
             word for span in plan.spans for form in span.alternatives for word in form
+        }
+        # The words of the domain concepts the query names (search.domain), in every language.
+        named = [c for span in plan.concepts for c in span.concepts]
+        self.synonym_words |= {
+            word for form in concept_forms(named) for word in form if word not in STOPWORDS
         }
         self.stems = {(w.text, lang): stem(w.text, lang) for w in plan.words for lang in LANGUAGES}
         # The same rules as a loop over the words, grouped so that most tokens are decided by

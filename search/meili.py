@@ -2,7 +2,9 @@
 
 Same documents, same query model and the same rules as the embedded engine: every word must
 match (stopwords are ignored), then fewer words are required when nothing matches; typos from 5
-and 9 letters; taxonomy synonyms across languages; names before places, keywords, descriptions.
+and 9 letters; taxonomy synonyms and the domain's words (``search.domain``) across languages;
+names before the concepts an organisation specialises in, places, the concepts it works on,
+keywords, descriptions.
 Highlights are made by Liaison (``search.highlight``), never taken from the engine, so they are
 escaped the same way whichever engine answered.
 """
@@ -22,6 +24,7 @@ from config import Settings
 from search.analysis import LANGUAGES, STOPWORDS, plan_query, synonym_groups, words
 from search.backend import SearchDocument, SearchUnavailable
 from search.documents import payload
+from search.domain import concepts
 from search.highlight import Highlighter
 from search.places import haversine_km
 from search.query import FACET_FIELDS, SearchPage, SearchQuery
@@ -35,14 +38,23 @@ FILTERS = (*FACET_FIELDS, "is_24_7", "cross_border")
 def index_settings() -> dict[str, Any]:
     """Searchable, filterable and sortable attributes, synonyms, typos and ranking rules."""
     synonyms: dict[str, list[str]] = {}
-    for group in synonym_groups():
-        phrases = [" ".join(form) for form in group.forms]
+    groups = [group.forms for group in synonym_groups()]
+    groups += [concept.forms for concept in concepts().values()]
+    for forms in groups:
+        phrases = [" ".join(form) for form in forms]
         for phrase in phrases:
             others = [p for p in phrases if p != phrase]
             synonyms.setdefault(phrase, [])
             synonyms[phrase] += [o for o in others if o not in synonyms[phrase]]
     return {
-        "searchableAttributes": ["names", "places", "keywords", *[f"text_{x}" for x in LANGUAGES]],
+        "searchableAttributes": [
+            "names",
+            "topics",
+            "places",
+            "themes",
+            "keywords",
+            *[f"text_{x}" for x in LANGUAGES],
+        ],
         "filterableAttributes": ["audiences", "id", "_geo", *FILTERS],
         "sortableAttributes": ["name_sort", "_geo"],
         "rankingRules": ["sort", "words", "typo", "proximity", "attribute", "exactness"],
@@ -51,6 +63,20 @@ def index_settings() -> dict[str, Any]:
         "synonyms": synonyms,
         "pagination": {"maxTotalHits": 100_000},
         "faceting": {"maxValuesPerFacet": 500},
+    }
+
+
+def _topics(document: SearchDocument) -> dict[str, list[str]]:
+    """The domain concepts the organisation is about (``search.domain``), written in every
+    language: ``topics`` as a specialist (ranked right after names), ``themes`` as its
+    exploitation forms or target groups (before keywords)."""
+    table = concepts()
+    tiers = document.get("concepts", {})
+    return {
+        attribute: [
+            " ".join(form) for c in tiers.get(tier, ()) if c in table for form in table[c].forms
+        ]
+        for attribute, tier in (("topics", "core"), ("themes", "tagged"))
     }
 
 
@@ -63,6 +89,7 @@ def to_meili(document: SearchDocument) -> dict[str, Any]:
         "names": document["names"],
         "places": document["places"],
         "keywords": document["keywords"],
+        **_topics(document),
         **{f"text_{lang}": document["text"].get(lang, "") for lang in LANGUAGES},
         **{name: document[name] for name in FILTERS},
         "name_sort": " ".join(words(document["name"])),

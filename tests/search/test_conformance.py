@@ -135,3 +135,19 @@ def test_engine_sorts_by_distance_within_a_radius(engine):
     )
     assert refs(page) == ["be-surya"]
     assert 20 < page.hits[0].distance_km < 30
+
+
+def test_engine_bridges_the_domain_words_and_puts_specialists_first(engine):
+    """Issue 12 on every engine: the domain's words across languages, both things of a query
+    needed, specialists before those mentioning a topic in passing."""
+    page = engine.search(SearchQuery(text="mensenhandel luxemburg", audience="secretariat"))
+    assert page.total >= 5
+    assert {hit.country for hit in page.hits} == {"LU"}, refs(page)
+    page = engine.search(
+        SearchQuery(text="mensenhandel politie", audience="secretariat", per_page=40)
+    )
+    assert {"lu-police-traite", "nl-kmar"} <= set(refs(page))
+    page = engine.search(SearchQuery(text="arbeidsuitbuiting", audience="secretariat"))
+    specialists = {"be-rsz-ecosoc", "be-tsw-cls", "nl-nla", "lu-itm"}
+    specialists |= {"be-fairwork-belgium", "nl-fairwork"}
+    assert set(refs(page)[: len(specialists)]) == specialists, refs(page)[:8]
