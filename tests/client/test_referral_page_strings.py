@@ -24,9 +24,13 @@ def _strings(html: str) -> dict[str, str]:
 
 
 def test_the_compose_page_offers_a_referral_and_its_strings_in_english(
-    client, make_user, sign_in
+    client, db_session, make_user, sign_in
 ) -> None:
-    sign_in(client, make_user(Role.CONTACT_POINT))
+    organisation = Organization(ref="be-payoke", name="Payoke", country="BE", org_type="ngo")
+    db_session.add(organisation)
+    db_session.commit()
+    # A referral is sent for an organisation one belongs to: only then is it offered.
+    sign_in(client, make_user(Role.CONTACT_POINT, organizations=[organisation]))
     html = client.get("/messages/compose?kind=referral").get_data(as_text=True)
 
     assert 'id="new-referral"' in html
